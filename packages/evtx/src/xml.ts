@@ -30,6 +30,7 @@ export class XmlWriter implements XmlSink {
   }
 
   text(value: string): void {
+    if (value === '') return;
     this.closeOpenTag();
     this.hasText[this.depth - 1] = true;
     this.out += escapeXml(value, false);

@@ -1,7 +1,8 @@
 // Checks the parser against libevtx's evtxexport, an independent implementation: for every
 // corpus file the record count, and for every record the event id, creation time, channel,
-// computer and every EventData/UserData name and value. Accepted differences, each with its
-// reason, are in ./evtxexport-differences.md and are applied by `normalise` below.
+// computer and every EventData/UserData name and value, then the whole XML text of the file.
+// Accepted differences, each with its reason, are in ./evtxexport-differences.md and are
+// applied by the `normalise…` functions below.
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -35,6 +36,15 @@ function normaliseTime(t: string): string {
 function normaliseValue(v: string): string {
   if (/^0x[0-9a-fA-F]+$/.test(v)) return `0x${BigInt(v).toString(16)}`;
   return /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z$/.test(v) ? normaliseTime(v) : v;
+}
+
+// The whole-XML comparison applies both differences to both texts: an element or attribute
+// whose entire value is a hex number, and a time with nine fractional digits.
+function normaliseXml(xml: string): string {
+  return xml
+    .replace(/>0x0*([0-9a-fA-F]+)</g, '>0x$1<')
+    .replace(/="0x0*([0-9a-fA-F]+)"/g, '="0x$1"')
+    .replace(/(T\d\d:\d\d:\d\d\.\d{7})00Z/g, '$1Z');
 }
 
 function fromEvtxexport(event: XmlElement): Comparable {
@@ -128,7 +138,7 @@ describe.skipIf(missing !== undefined)('evtxexport conformance', () => {
     });
     expect(run.error).toBeUndefined();
     const theirs = parseXmlDocuments(run.stdout).filter((e) => e.name === 'Event');
-    const { events } = parseEvtx(readFileSync(path));
+    const { events } = parseEvtx(readFileSync(path), { xml: true });
     const ours = events.filter((e) => !e.recovered);
     expect(ours.length).toBe(theirs.length);
     records += ours.length;
@@ -138,6 +148,10 @@ describe.skipIf(missing !== undefined)('evtxexport conformance', () => {
       );
       compared++;
     }
+    // evtxexport prints its name and version, a blank line, then each event and a blank line.
+    const theirXml = run.stdout.split('\n').slice(2).join('\n');
+    const ourXml = ours.map((e) => `${e.xml}\n\n`).join('');
+    expect(normaliseXml(ourXml)).toBe(normaliseXml(theirXml));
   });
 
   it('reports what it compared', () => {
