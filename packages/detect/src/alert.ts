@@ -1,0 +1,37 @@
+// The alert a detection raises: which rule, how severe, when, and the events behind it.
+import type { SigmaLevel } from '@palisade/sigma';
+
+/** Where an event came from and what identifies it. */
+export interface AlertEvent {
+  readonly file?: string;
+  readonly recordId?: number;
+  readonly timestamp: string;
+  readonly channel: string;
+  readonly eventId: number;
+  readonly computer: string;
+}
+
+export interface Alert {
+  readonly kind: 'sigma' | 'correlation';
+  readonly ruleId?: string;
+  readonly title: string;
+  readonly level: SigmaLevel;
+  readonly tags: readonly string[];
+  /** The time of the (last) event behind the alert, ISO 8601. */
+  readonly timestamp: string;
+  /** The event for a Sigma alert; the events that made a correlation, in time order. */
+  readonly events: readonly AlertEvent[];
+  /** Correlations: the group-by field values the events share. */
+  readonly group?: Readonly<Record<string, string>>;
+  /** The rule file. */
+  readonly ruleFile: string;
+}
+
+/** Levels from least to most severe. */
+export const levelOrder: Readonly<Record<SigmaLevel, number>> = {
+  informational: 0,
+  low: 1,
+  medium: 2,
+  high: 3,
+  critical: 4,
+};

@@ -1,0 +1,264 @@
+// Sigma correlation rules (event_count, value_count, temporal, temporal_ordered) over the
+// stream of rule matches: grouped by the group-by fields (through aliases), windowed by
+// timespan on event time — never the wall clock — with bounded state per group.
+import type { CorrelationRule, DetectionRule } from '@palisade/sigma';
+import type { Alert, AlertEvent } from './alert.ts';
+import { ruleKeys } from './compile.ts';
+import type { EventFields } from './event-fields.ts';
+
+/** Entries kept per group at most; the oldest go first. */
+export const MAX_ENTRIES_PER_GROUP = 10_000;
+/** Groups kept per correlation at most; the least recently seen go first. */
+export const MAX_GROUPS = 100_000;
+
+interface Entry {
+  readonly time: number;
+  readonly rule: string;
+  readonly value: string | undefined;
+  readonly event: AlertEvent;
+}
+
+interface Group {
+  readonly key: string;
+  readonly values: Record<string, string>;
+  entries: Entry[];
+}
+
+interface State {
+  readonly rule: CorrelationRule;
+  readonly groups: Map<string, Group>;
+  watermark: number;
+}
+
+function fieldText(fields: EventFields, name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const v = fields.get(name);
+  if (v === undefined) return undefined;
+  return typeof v === 'string' ? v : v.join(',');
+}
+
+function compare(op: string, actual: number, wanted: number): boolean {
+  switch (op) {
+    case 'gt':
+      return actual > wanted;
+    case 'gte':
+      return actual >= wanted;
+    case 'lt':
+      return actual < wanted;
+    case 'lte':
+      return actual <= wanted;
+    case 'eq':
+      return actual === wanted;
+    case 'neq':
+      return actual !== wanted;
+    default:
+      return false;
+  }
+}
+
+/** Feeds rule matches to every correlation that references them. */
+export class CorrelationEngine {
+  private readonly states: State[];
+  private readonly byRuleKey = new Map<string, State[]>();
+
+  constructor(correlations: readonly CorrelationRule[]) {
+    this.states = correlations.map((rule) => ({
+      rule,
+      groups: new Map(),
+      watermark: Number.NEGATIVE_INFINITY,
+    }));
+    for (const state of this.states) {
+      for (const key of state.rule.rules)
+        this.byRuleKey.set(key, [...(this.byRuleKey.get(key) ?? []), state]);
+    }
+  }
+
+  /** Rule keys whose own alerts are suppressed because a correlation uses them without `generate`. */
+  suppressed(rule: DetectionRule): boolean {
+    return ruleKeys(rule).some((k) => (this.byRuleKey.get(k) ?? []).some((s) => !s.rule.generate));
+  }
+
+  /** True when some correlation references the rule. */
+  uses(rule: { readonly id?: string; readonly name?: string }): boolean {
+    return ruleKeys(rule).some((k) => this.byRuleKey.has(k));
+  }
+
+  /** Records that `rule` matched `fields`; returns the correlation alerts this completes. */
+  push(
+    rule: { readonly id?: string; readonly name?: string },
+    fields: EventFields,
+    event: AlertEvent,
+  ): Alert[] {
+    const time = Date.parse(event.timestamp);
+    if (Number.isNaN(time)) return [];
+    const alerts: Alert[] = [];
+    for (const key of ruleKeys(rule)) {
+      for (const state of this.byRuleKey.get(key) ?? []) {
+        const fired = this.add(state, key, fields, event, time);
+        alerts.push(...fired);
+      }
+    }
+    // A correlation can itself be referenced by another correlation.
+    for (const alert of [...alerts]) {
+      const source = this.states.find(
+        (s) => s.rule.title === alert.title && (s.rule.id ?? '') === (alert.ruleId ?? ''),
+      );
+      if (source)
+        alerts.push(
+          ...this.push(source.rule, groupFields(alert, fields), { ...event, timestamp: alert.timestamp }),
+        );
+    }
+    return alerts;
+  }
+
+  /** Ends the stream: windows still open are judged, for conditions such as `lt`. */
+  flush(): Alert[] {
+    const alerts: Alert[] = [];
+    for (const state of this.states) {
+      for (const group of state.groups.values())
+        alerts.push(...this.closeWindows(state, group, Number.POSITIVE_INFINITY));
+      state.groups.clear();
+    }
+    return alerts;
+  }
+
+  /** Number of entries held, across all correlations and groups. */
+  get size(): number {
+    let n = 0;
+    for (const s of this.states) for (const g of s.groups.values()) n += g.entries.length;
+    return n;
+  }
+
+  private add(state: State, ruleKey: string, fields: EventFields, event: AlertEvent, time: number): Alert[] {
+    const c = state.rule;
+    const values: Record<string, string> = {};
+    for (const field of c.groupBy)
+      values[field] = fieldText(fields, c.aliases[field]?.[ruleKey] ?? field) ?? '';
+    const key = JSON.stringify(c.groupBy.map((f) => values[f]));
+    let group = state.groups.get(key);
+    if (!group) {
+      if (state.groups.size >= MAX_GROUPS) {
+        const oldest = state.groups.keys().next().value;
+        if (oldest !== undefined) state.groups.delete(oldest);
+      }
+      group = { key, values, entries: [] };
+    } else state.groups.delete(key);
+    state.groups.set(key, group); // most recently seen last
+    const condField = c.condition?.field;
+    const entry: Entry = {
+      time,
+      rule: ruleKey,
+      value: fieldText(fields, condField ? (c.aliases[condField]?.[ruleKey] ?? condField) : undefined),
+      event,
+    };
+    // Insert in time order: events may arrive out of order.
+    let i = group.entries.length;
+    while (i > 0 && (group.entries[i - 1] as Entry).time > time) i--;
+    group.entries.splice(i, 0, entry);
+    if (group.entries.length > MAX_ENTRIES_PER_GROUP) group.entries.shift();
+    state.watermark = Math.max(state.watermark, time);
+    const alerts = this.closeWindows(state, group, state.watermark - c.timespanMs);
+    alerts.push(...this.fireOnArrival(state, group, time));
+    if (group.entries.length === 0) state.groups.delete(key);
+    return alerts;
+  }
+
+  // Conditions that can only be judged when a window is over (lt, lte, eq, neq on counts):
+  // each window starting at the group's oldest entry closes once the watermark passes it.
+  private closeWindows(state: State, group: Group, before: number): Alert[] {
+    const c = state.rule;
+    const alerts: Alert[] = [];
+    const judgedAtClose =
+      c.condition &&
+      ['lt', 'lte', 'eq', 'neq'].includes(c.condition.op) &&
+      (c.type === 'event_count' || c.type === 'value_count');
+    // An entry older than `before` can share no window with what is still to come.
+    while (group.entries.length > 0 && (group.entries[0] as Entry).time < before) {
+      if (judgedAtClose) {
+        const start = (group.entries[0] as Entry).time;
+        const window = group.entries.filter((e) => e.time <= start + c.timespanMs);
+        if (this.holds(c, window)) {
+          alerts.push(this.alert(c, group, window));
+          group.entries = group.entries.filter((e) => !window.includes(e));
+          continue;
+        }
+      }
+      group.entries.shift();
+    }
+    return alerts;
+  }
+
+  // Conditions met as soon as enough arrives (gt, gte, temporal): look at every window of
+  // length timespan that contains the new entry.
+  private fireOnArrival(state: State, group: Group, time: number): Alert[] {
+    const c = state.rule;
+    if (
+      c.condition &&
+      ['lt', 'lte', 'eq', 'neq'].includes(c.condition.op) &&
+      (c.type === 'event_count' || c.type === 'value_count')
+    )
+      return [];
+    const entries = group.entries;
+    for (const first of entries) {
+      if (first.time < time - c.timespanMs) continue;
+      if (first.time > time) break;
+      const window = entries.filter((e) => e.time >= first.time && e.time <= first.time + c.timespanMs);
+      if (this.holds(c, window)) {
+        group.entries = entries.filter((e) => !window.includes(e));
+        return [this.alert(c, group, window)];
+      }
+    }
+    return [];
+  }
+
+  private holds(c: CorrelationRule, window: readonly Entry[]): boolean {
+    switch (c.type) {
+      case 'event_count':
+        return c.condition !== undefined && compare(c.condition.op, window.length, c.condition.value);
+      case 'value_count': {
+        const distinct = new Set(window.map((e) => e.value).filter((v) => v !== undefined && v !== ''));
+        return c.condition !== undefined && compare(c.condition.op, distinct.size, c.condition.value);
+      }
+      case 'temporal': {
+        const seen = new Set(window.map((e) => e.rule));
+        const count = c.rules.filter((r) => seen.has(r)).length;
+        return c.condition ? compare(c.condition.op, count, c.condition.value) : count === c.rules.length;
+      }
+      case 'temporal_ordered': {
+        let next = 0;
+        for (const e of window) if (e.rule === c.rules[next]) next++;
+        return next === c.rules.length;
+      }
+      default:
+        return false;
+    }
+  }
+
+  private alert(c: CorrelationRule, group: Group, window: readonly Entry[]): Alert {
+    const last = window[window.length - 1] as Entry;
+    return {
+      kind: 'correlation',
+      ...(c.id ? { ruleId: c.id } : {}),
+      title: c.title,
+      level: c.level,
+      tags: c.tags,
+      timestamp: last.event.timestamp,
+      events: window.map((e) => e.event),
+      group: group.values,
+      ruleFile: c.source.file,
+    };
+  }
+}
+
+// The fields a chained correlation sees from a correlation alert: its group values.
+function groupFields(alert: Alert, fallback: EventFields): EventFields {
+  const group = alert.group ?? {};
+  return {
+    channel: fallback.channel,
+    eventId: fallback.eventId,
+    timestamp: alert.timestamp,
+    get: (name) => group[name] ?? fallback.get(name),
+    values: () => Object.values(group),
+    lower: (value) => value.toLowerCase(),
+  };
+}

@@ -1,0 +1,14 @@
+// Public surface of @palisade/detect: compiled rule sets, event field access, correlations,
+// alerts and the offline scan.
+
+export type { Alert, AlertEvent } from './alert.ts';
+export { levelOrder } from './alert.ts';
+export type { RuleSet, RuleSetStats } from './compile.ts';
+export { compileRuleSet, ruleKeys } from './compile.ts';
+export { CorrelationEngine, MAX_ENTRIES_PER_GROUP, MAX_GROUPS } from './correlation.ts';
+export type { EventFields, FieldValue } from './event-fields.ts';
+export { evtxEventFields } from './event-fields.ts';
+export { eventFromJson } from './json-events.ts';
+export type { ScanFileProblem, ScanOptions, ScanProgress, ScanResult, ScanSummary } from './scan.ts';
+export { compareAlerts, findEventFiles, readJsonEvents, scanFiles, splitJsonValues } from './scan.ts';
+export { compileCidr, compilePattern, compileValueTest, parseIp, timePart } from './value-match.ts';
