@@ -16,7 +16,10 @@ await build({
   target: 'node20',
   format: 'esm',
   sourcemap: true,
-  banner: { js: '#!/usr/bin/env node' },
+  // Some dependencies are CommonJS and call require(); give the ESM bundle one.
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __palisadeRequire } from 'node:module';\nconst require = __palisadeRequire(import.meta.url);",
+  },
   define: { PALISADE_VERSION: JSON.stringify(version ?? '0.0.0') },
   logLevel: 'warning',
 });

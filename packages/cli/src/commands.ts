@@ -4,11 +4,15 @@
 export interface OptionSpec {
   readonly name: string;
   readonly type: 'string' | 'boolean';
+  readonly multiple?: boolean;
   readonly short?: string;
   readonly values?: readonly string[];
   readonly default?: string;
   readonly help: string;
 }
+
+/** Parsed option values, by option name. */
+export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
 
 export interface CommandSpec {
   /** Words that select the command, e.g. ['evtx', 'dump']. */
@@ -22,6 +26,9 @@ export interface CommandSpec {
 
 export const dumpFormats = ['xml', 'json', 'jsonl'] as const;
 export type DumpFormat = (typeof dumpFormats)[number];
+export const scanFormats = ['table', 'csv', 'json', 'jsonl'] as const;
+export type ScanFormat = (typeof scanFormats)[number];
+export const levels = ['informational', 'low', 'medium', 'high', 'critical'] as const;
 
 export const commands: readonly CommandSpec[] = [
   {
@@ -45,6 +52,61 @@ export const commands: readonly CommandSpec[] = [
       'marked ("recovered": true in JSON, a comment before the event in XML).',
       'Corruption is reported on stderr per record or chunk, naming file, chunk,',
       'record and offset; reading goes on with the next record or chunk.',
+    ].join('\n'),
+  },
+  {
+    path: ['scan'],
+    usage:
+      'palisade scan PATH… --rules DIR… [--pipeline FILE] [--placeholders FILE] [--min-level LEVEL] [--format table|csv|json|jsonl] [--output FILE]',
+    summary: 'run Sigma rules over event log files and print a timeline of detections',
+    minArgs: 1,
+    options: [
+      {
+        name: 'rules',
+        type: 'string',
+        short: 'r',
+        multiple: true,
+        help: 'a Sigma rule file or folder (repeatable); folders are read recursively',
+      },
+      {
+        name: 'pipeline',
+        type: 'string',
+        short: 'p',
+        multiple: true,
+        help: 'a log-source pipeline YAML file added to the built-in Windows one (repeatable)',
+      },
+      {
+        name: 'placeholders',
+        type: 'string',
+        help: "a YAML map of placeholder name to values, for rules using '|expand'",
+      },
+      {
+        name: 'min-level',
+        type: 'string',
+        short: 'l',
+        values: levels,
+        default: 'informational',
+        help: 'report only alerts at or above this level',
+      },
+      {
+        name: 'format',
+        type: 'string',
+        short: 'f',
+        values: scanFormats,
+        default: 'table',
+        help: 'table: aligned text and a summary; csv; json: one document; jsonl: one alert per line',
+      },
+      { name: 'output', type: 'string', short: 'o', help: 'write results to this file instead of stdout' },
+    ],
+    details: [
+      'PATH may be .evtx files, JSON or JSON-lines event files (Windows events as JSON, or',
+      "'palisade evtx dump' output) and folders, read recursively. Alerts are sorted by time.",
+      'The summary counts alerts per level, lists the top rules and the files with errors;',
+      'with --format table it follows the table, otherwise it goes to stderr (json includes it).',
+      'A progress bar is shown on stderr when it is a terminal.',
+      'Rules that cannot be loaded are reported on stderr with file, line and reason.',
+      'Exit codes: 0 done; 1 some input could not be read (named on stderr);',
+      '2 bad command line, or no rule could be loaded.',
     ].join('\n'),
   },
 ];

@@ -1,21 +1,19 @@
 // Entry point of the palisade command: finds the command in the command table, parses its
 // options, runs it and exits with its code.
 import { parseArgs } from 'node:util';
-import { type CommandSpec, commands, type DumpFormat, ExitCode } from './commands.ts';
+import { type CommandSpec, commands, type DumpFormat, ExitCode, type OptionValues } from './commands.ts';
 import { dumpEvtx } from './evtx-dump.ts';
 import { type Output, processOutput } from './output.ts';
+import { runScan } from './scan-command.ts';
 
 declare const PALISADE_VERSION: string;
 const version = typeof PALISADE_VERSION === 'string' ? PALISADE_VERSION : 'development';
 
-type Handler = (
-  args: readonly string[],
-  options: Record<string, string | boolean | undefined>,
-  out: Output,
-) => Promise<number>;
+type Handler = (args: readonly string[], options: OptionValues, out: Output) => Promise<number>;
 
 const handlers: Record<string, Handler> = {
   'evtx dump': (args, options, out) => dumpEvtx(args, options.format as DumpFormat, out),
+  scan: (args, options, out) => runScan(args, options, out),
 };
 
 /** Runs the command line `argv` (without node and script) and returns the exit code. */
@@ -52,6 +50,7 @@ export async function run(argv: readonly string[], out: Output): Promise<number>
           {
             type: o.type,
             ...(o.short ? { short: o.short } : {}),
+            ...(o.multiple ? { multiple: true } : {}),
             ...(o.default !== undefined ? { default: o.default } : {}),
           },
         ]),
@@ -78,7 +77,7 @@ export async function run(argv: readonly string[], out: Output): Promise<number>
   }
   const handler = handlers[spec.path.join(' ')];
   if (!handler) throw new Error(`no handler for command ${spec.path.join(' ')}`);
-  return handler(parsed.positionals, parsed.values as Record<string, string | boolean | undefined>, out);
+  return handler(parsed.positionals, parsed.values as OptionValues, out);
 }
 
 function generalHelp(): string {
