@@ -5,7 +5,6 @@ import { ParseError } from './parse-error.ts';
 /** Error codes of this package; decoders built on it add their own. */
 export type BinaryErrorCode = 'binary/out-of-bounds' | 'binary/bad-value';
 
-const latin1 = new TextDecoder('latin1');
 const utf16le = new TextDecoder('utf-16le');
 
 /**
@@ -131,10 +130,16 @@ export class ByteReader {
     return utf16le.decode(this.bytes.subarray(offset, offset + charCount * 2));
   }
 
-  /** Single-byte text, each byte one character (Windows-1252's printable range matches Latin-1 closely enough for identifiers). */
+  /** Single-byte text as ISO-8859-1: each byte is the code point of one character. */
   latin1(offset: number, length: number, field: string): string {
     this.ensure(offset, length, field);
-    return latin1.decode(this.bytes.subarray(offset, offset + length));
+    // Not TextDecoder('latin1'): Node versions disagree on whether that label means ISO-8859-1
+    // or windows-1252 for bytes 0x80–0x9F (nodejs/node#60888).
+    let s = '';
+    for (let i = offset, end = offset + length; i < end; i += 8192) {
+      s += String.fromCharCode(...this.bytes.subarray(i, Math.min(end, i + 8192)));
+    }
+    return s;
   }
 
   /** A GUID in its registry form, upper case: `{54849625-5478-4994-A5BA-3E3B0328C30D}`. */
@@ -155,8 +160,11 @@ export class ByteReader {
     const size = 8 + count * 4;
     this.ensure(offset, size, field);
     const v = this.view;
-    // The identifier authority is a 48-bit big-endian number.
-    const authority = v.getUint16(offset + 2, false) * 0x1_0000_0000 + v.getUint32(offset + 4, false);
+    // The identifier authority is a 48-bit big-endian number, written in decimal below 2^32
+    // and as 0x with 12 hex digits from 2^32 up (MS-DTYP §2.4.2.1).
+    const high = v.getUint16(offset + 2, false);
+    const low = v.getUint32(offset + 4, false);
+    const authority = high === 0 ? `${low}` : `0x${hex(high, 4)}${hex(low, 8)}`;
     let s = `S-${revision}-${authority}`;
     for (let i = 0; i < count; i++) s += `-${v.getUint32(offset + 8 + i * 4, true)}`;
     return { value: s, size };
@@ -189,16 +197,25 @@ export class ByteReader {
 }
 
 const TICKS_PER_SECOND = 10_000_000;
-// 2^32 ticks = 429 s + 4,967,296 ticks: splitting lets the arithmetic stay exact in doubles.
+// 2^32 ticks = 429 s + 4,967,296 ticks, and 2^16 × 4,967,296 ticks = 32,553 s + 6,710,656 ticks:
+// splitting the high half into two 16-bit parts keeps every product exact in doubles.
 const HIGH_SECONDS = 429;
 const HIGH_TICKS = 4_967_296;
+const HIGH16_SECONDS = 32_553;
+const HIGH16_TICKS = 6_710_656;
 const SECONDS_1601_TO_1970 = 11_644_473_600;
 
 /** ISO 8601 text of a FILETIME given as its low and high 32-bit halves. */
 export function filetimePartsToIso(low: number, high: number): string {
-  const rest = high * HIGH_TICKS + low; // < 2^49: exact
+  const upper = Math.floor(high / 0x10000);
+  const lower = high % 0x10000;
+  const rest = upper * HIGH16_TICKS + lower * HIGH_TICKS + low; // < 2^40: exact
   const fraction = rest % TICKS_PER_SECOND;
-  const seconds = high * HIGH_SECONDS + (rest - fraction) / TICKS_PER_SECOND - SECONDS_1601_TO_1970;
+  const seconds =
+    high * HIGH_SECONDS +
+    upper * HIGH16_SECONDS +
+    (rest - fraction) / TICKS_PER_SECOND -
+    SECONDS_1601_TO_1970;
   return `${isoSeconds(seconds)}.${pad(fraction, 7)}Z`;
 }
 

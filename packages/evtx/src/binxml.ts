@@ -401,6 +401,15 @@ export class ChunkParser {
   private readNameAt(s: ParseState, field: string): string {
     const r = this.reader;
     const offset = r.u32le(s.p, `${field} offset`);
+    // A wild offset is reported where it was read, not at the address it points to.
+    if (offset + 8 > r.length) {
+      this.fail(
+        s.p,
+        `${field} offset`,
+        `an offset inside the chunk (0–0x${(r.length - 8).toString(16)})`,
+        `0x${offset.toString(16)}`,
+      );
+    }
     s.p += 4;
     const name = this.name(offset, field);
     if (offset === s.p) s.p += 10 + name.length * 2;

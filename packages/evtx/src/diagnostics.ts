@@ -18,6 +18,7 @@ export const evtxDiagnosticCodes = [
   'evtx/bad-template',
   'evtx/template-cycle',
   'evtx/too-deep',
+  'evtx/too-large',
   'evtx/bad-value',
   'evtx/recovered-chunk',
   'evtx/recovered-records',

@@ -138,6 +138,8 @@ export function readChunkHeader(r: ByteReader): ChunkHeader {
 function checkFileHeader(bytes: Uint8Array, fileSize: number, report: Report): number | undefined {
   const header = readFileHeader(bytes);
   if (!header) {
+    // A header cut short of 128 bytes is already reported as a truncated file; the magic may be right.
+    if (bytes.length >= 8 && hasMagic(new ByteReader(bytes), 0, FILE_MAGIC)) return undefined;
     report(
       'error',
       'evtx/bad-file-magic',
@@ -239,6 +241,15 @@ function readChunk(bytes: Uint8Array, index: number, fileOffset: number, ctx: Fi
         index,
       );
     }
+  } else {
+    // A file cut inside its last chunk: records past the cut are gone even when no frame is broken.
+    report(
+      'error',
+      'evtx/truncated-file',
+      fileOffset + bytes.length,
+      `chunk ends after ${bytes.length} bytes, before its free space offset 0x${freeSpace.toString(16)}; the records past its end are lost`,
+      index,
+    );
   }
   if (!counted)
     report(
@@ -267,6 +278,7 @@ function readChunk(bytes: Uint8Array, index: number, fileOffset: number, ctx: Fi
         fileOffset + p,
         `${problem.message}; ${next === undefined ? 'rest of chunk skipped' : `skipped ${next - p} bytes to the next record`}`,
         index,
+        problem.recordId,
       );
       if (next === undefined) break;
       p = next;
@@ -327,7 +339,7 @@ function checkRecordFrame(
   r: ByteReader,
   p: number,
   limit: number,
-): { code: EvtxDiagnosticCode; message: string } | undefined {
+): { code: EvtxDiagnosticCode; message: string; recordId?: number } | undefined {
   const v = r.view;
   const magic = v.getUint32(p, true);
   if (magic !== RECORD_MAGIC)
@@ -335,19 +347,27 @@ function checkRecordFrame(
       code: 'evtx/bad-record',
       message: `expected record magic 2a 2a 00 00, found ${hexPreview(r.bytes, p, 4)}`,
     };
+  // With the magic right the identifier is probably right too, and names the record.
+  const recordId = r.u64leNumber(p + 8, 'event record identifier');
   const size = v.getUint32(p + 4, true);
   if (size < RECORD_HEADER_SIZE + 4 + 1)
-    return { code: 'evtx/bad-record', message: `record size ${size} is smaller than a record header` };
+    return {
+      code: 'evtx/bad-record',
+      message: `record size ${size} is smaller than a record header`,
+      recordId,
+    };
   if (p + size > limit)
     return {
       code: 'evtx/truncated-record',
       message: `record size ${size} runs past the chunk end (${limit - p} bytes left)`,
+      recordId,
     };
   const copy = v.getUint32(p + size - 4, true);
   if (copy !== size)
     return {
       code: 'evtx/bad-record',
       message: `record size ${size} does not match its trailing copy ${copy}`,
+      recordId,
     };
   return undefined;
 }
@@ -373,11 +393,11 @@ function readRecord(parser: ChunkParser, p: number, size: number, recordId: numb
   const writtenTime = r.filetimeIso(p + 16, 'record written time');
   const nodes = parser.parseFragment(p + RECORD_HEADER_SIZE, p + size - 4, true, 0);
   const builder = new EventBuilder();
-  walk(parser, nodes, builder);
+  walk(parser, nodes, builder, p + RECORD_HEADER_SIZE);
   const event = builder.build(recordId, writtenTime);
   if (xml) {
     const writer = new XmlWriter();
-    walk(parser, nodes, writer);
+    walk(parser, nodes, writer, p + RECORD_HEADER_SIZE);
     event.xml = writer.toString();
   }
   return event;

@@ -109,7 +109,7 @@ function renderScalar(r: ByteReader, type: number, offset: number, size: number)
     case ValueType.uint64:
       return String(r.u64le(offset, 'uint64 value'));
     case ValueType.real32:
-      return formatReal(r.f32le(offset, 'real32 value'), 7);
+      return formatReal(r.f32le(offset, 'real32 value'), 9);
     case ValueType.real64:
       return formatReal(r.f64le(offset, 'real64 value'), 17);
     case ValueType.bool:
@@ -192,8 +192,14 @@ function hexUpper(bytes: Uint8Array): string {
   return s;
 }
 
-// Windows prints reals with the shortest text that round-trips at the type's precision.
-function formatReal(v: number, digits: number): string {
+// Reals are written with the fewest digits that read back as the same value at the type's
+// precision (float32 for real32), so 16777216 stays 16777216.
+function formatReal(v: number, maxDigits: number): string {
   if (!Number.isFinite(v)) return String(v);
-  return String(Number(v.toPrecision(digits)));
+  if (maxDigits > 9) return String(v);
+  for (let digits = 1; digits <= maxDigits; digits++) {
+    const text = Number(v.toPrecision(digits));
+    if (Math.fround(text) === v) return String(text);
+  }
+  return String(v);
 }
