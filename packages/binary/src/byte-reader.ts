@@ -254,8 +254,11 @@ function hex(n: number, width: number): string {
   return n.toString(16).toUpperCase().padStart(width, '0');
 }
 
+// GUIDs are in most records; a table of byte texts keeps their rendering cheap.
+const byteHex = Array.from({ length: 256 }, (_, i) => i.toString(16).toUpperCase().padStart(2, '0'));
+
 function hexBytes(b: Uint8Array, start: number, count: number): string {
   let s = '';
-  for (let i = start; i < start + count; i++) s += hex(b[i] as number, 2);
+  for (let i = start; i < start + count; i++) s += byteHex[b[i] as number] as string;
   return s;
 }

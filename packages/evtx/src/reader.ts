@@ -475,7 +475,10 @@ export async function* readEvtxChunks(
     const headerBytes = new Uint8Array(Math.min(size, FILE_HEADER_SIZE));
     await readFully(handle, headerBytes, 0);
     const ctx = fileContext(headerBytes, size, options, summary, options.source ?? path);
-    const buffer = new Uint8Array(CHUNK_SIZE * CHUNKS_PER_READ);
+    // Small files are common (exported incidents): size the buffer to the file, up to 1 MiB.
+    const buffer = new Uint8Array(
+      Math.max(0, Math.min(CHUNK_SIZE * CHUNKS_PER_READ, size - FILE_HEADER_SIZE)),
+    );
     let index = 0;
     for (let offset = FILE_HEADER_SIZE; offset < size; offset += buffer.length) {
       const length = Math.min(buffer.length, size - offset);
