@@ -3,7 +3,14 @@
 // the same matchers live; this is the forensic path.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { type EvtxDiagnostic, type EvtxEvent, formatDiagnostic, readEvtxChunks } from '@palisade/evtx';
+import {
+  CHUNK_SIZE,
+  type EvtxDiagnostic,
+  type EvtxEvent,
+  FILE_HEADER_SIZE,
+  formatDiagnostic,
+  readEvtxChunks,
+} from '@palisade/evtx';
 import type { SigmaLevel } from '@palisade/sigma';
 import { type Alert, type AlertEvent, levelOrder } from './alert.ts';
 import type { RuleSet } from './compile.ts';
@@ -67,7 +74,7 @@ export function findEventFiles(paths: readonly string[], onProblem?: (p: ScanFil
       onProblem?.({
         file: path,
         severity: 'error',
-        message: `cannot read: ${e instanceof Error ? e.message : String(e)}`,
+        message: `cannot read: ${errorText(e)}`,
       });
       return;
     }
@@ -92,7 +99,19 @@ export function* splitJsonValues(text: string): Generator<{ text: string; line: 
   let startLine = 1;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
-    if (c === 10) line++;
+    if (c === 10) {
+      line++;
+      // An object still open where the next line starts a new one at column 0 was cut short
+      // (a truncated JSON line): end it here, so that the values after it are still read.
+      if (start >= 0 && text.charCodeAt(start) === 123 && text.charCodeAt(i + 1) === 123) {
+        yield { text: text.slice(start, i), line: startLine };
+        start = -1;
+        depth = 0;
+        inString = false;
+        escaped = false;
+        continue;
+      }
+    }
     if (inString) {
       if (escaped) escaped = false;
       else if (c === 92) escaped = true;
@@ -131,7 +150,7 @@ export function* readJsonEvents(
       onProblem({
         file,
         severity: 'error',
-        message: `line ${line}: invalid JSON: ${e instanceof Error ? e.message : String(e)}`,
+        message: `line ${line}: invalid JSON: ${errorText(e)}`,
       });
       continue;
     }
@@ -214,44 +233,41 @@ export async function scanFiles(
 
   for (let i = 0; i < files.length; i++) {
     const file = files[i] as string;
-    const report = () =>
-      options.onProgress?.({ file, filesDone: i, filesTotal: files.length, bytesDone, bytesTotal, events });
-    report();
+    const size = sizes[i] as number;
+    const report = (within: number) =>
+      options.onProgress?.({
+        file,
+        filesDone: i,
+        filesTotal: files.length,
+        bytesDone: bytesDone + Math.min(size, within),
+        bytesTotal,
+        events,
+      });
+    report(0);
     if (/\.evtx$/i.test(file) || !/\.(json|jsonl|ndjson)$/i.test(file)) {
       const onDiagnostic = (d: EvtxDiagnostic) =>
         problem({ file, severity: d.severity, message: formatDiagnostic(d) });
       try {
-        let chunkBytes = 0;
+        let read = FILE_HEADER_SIZE;
         for await (const chunk of readEvtxChunks(file, { onDiagnostic })) {
           for (const event of chunk) handle(event, file);
-          chunkBytes += 65536;
-          if (chunkBytes % (1 << 22) === 0) {
-            bytesDone += 1 << 22;
-            report();
-          }
+          // Chunks without events are not yielded, so this is an estimate that only grows.
+          read += CHUNK_SIZE;
+          report(read);
         }
       } catch (e) {
-        problem({
-          file,
-          severity: 'error',
-          message: `cannot read: ${e instanceof Error ? e.message : String(e)}`,
-        });
+        problem({ file, severity: 'error', message: `cannot read: ${errorText(e)}` });
       }
     } else {
-      let text: string;
+      let text: string | undefined;
       try {
         text = readFileSync(file, 'utf8');
       } catch (e) {
-        problem({
-          file,
-          severity: 'error',
-          message: `cannot read: ${e instanceof Error ? e.message : String(e)}`,
-        });
-        continue;
+        problem({ file, severity: 'error', message: `cannot read: ${errorText(e)}` });
       }
-      for (const event of readJsonEvents(text, file, problem)) handle(event, file);
+      if (text !== undefined) for (const event of readJsonEvents(text, file, problem)) handle(event, file);
     }
-    bytesDone = sizes.slice(0, i + 1).reduce((a, b) => a + b, 0);
+    bytesDone += size;
   }
   options.onProgress?.({
     file: '',
@@ -273,6 +289,10 @@ export async function scanFiles(
 
   alerts.sort(compareAlerts);
   return { alerts, summary: summarise(files.length, events, alerts, errorsByFile) };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 /** Timeline order: time, then level (most severe first), title, file and record. */
