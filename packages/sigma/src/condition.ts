@@ -54,6 +54,8 @@ export function parseCondition(text: string, searchNames: readonly string[]): Co
       `${message}${at === undefined ? ' at the end' : ` at column ${at + 1}`} of condition '${text}'`,
     );
   };
+  const aggregation = (at: number): never =>
+    fail("aggregation after '|' is not supported; write a correlation rule instead", at);
 
   const parseOr = (): Condition => {
     const items = [parseAnd()];
@@ -89,9 +91,7 @@ export function parseCondition(text: string, searchNames: readonly string[]): Co
       i++;
       return inner;
     }
-    if (t.kind === 'pipe') {
-      return fail("aggregation after '|' is not supported; write a correlation rule instead", t.at);
-    }
+    if (t.kind === 'pipe') return aggregation(t.at);
     if (t.kind === 'close') return fail("unexpected ')'", t.at);
     const word = t.text.toLowerCase();
     if (word === 'and' || word === 'or') return fail(`unexpected '${t.text}'`, t.at);
@@ -108,7 +108,10 @@ export function parseCondition(text: string, searchNames: readonly string[]): Co
       const quantifier = word === 'all' ? 'all' : 'any';
       if (target.text.toLowerCase() === 'them') {
         // `them` excludes identifiers starting with an underscore, by convention.
-        return { kind: 'of', quantifier, names: searchNames.filter((n) => !n.startsWith('_')) };
+        const names = searchNames.filter((n) => !n.startsWith('_'));
+        if (names.length === 0)
+          return fail(`'them' selects nothing: every search identifier starts with '_'`, target.at);
+        return { kind: 'of', quantifier, names };
       }
       const names = searchNames.filter((n) => matchesIdentifierPattern(n, target.text));
       if (names.length === 0) return fail(`pattern '${target.text}' matches no search identifier`, target.at);
@@ -126,6 +129,8 @@ export function parseCondition(text: string, searchNames: readonly string[]): Co
 
   const result = parseOr();
   const rest = tokens[i];
+  // `selection | count() > 5`, the old aggregation syntax, follows a whole expression.
+  if (rest?.kind === 'pipe') aggregation(rest.at);
   if (rest)
     fail(
       `unexpected '${rest.kind === 'word' ? rest.text : rest.kind === 'open' ? '(' : rest.kind === 'close' ? ')' : '|'}'`,

@@ -4,7 +4,7 @@
 // of a problem.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { CORE_SCHEMA, loadAll, YAMLException } from 'js-yaml';
+import { CORE_SCHEMA, load, loadAll, YAMLException } from 'js-yaml';
 import { type Document, LineCounter, parseAllDocuments } from 'yaml';
 import { type SigmaDiagnostic, SigmaError } from './diagnostics.ts';
 import { type ParseOptions, parseSigmaDocument } from './parse-rule.ts';
@@ -64,10 +64,38 @@ function documentStartLines(text: string): number[] {
 function locate(text: string, index: number, path: readonly (string | number)[]): number | undefined {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false });
-  const doc = Array.isArray(docs)
-    ? (docs as Document[]).filter((d) => d.contents !== null)[index]
-    : undefined;
+  // Both readers yield one value per document, empty ones included, so indexes agree.
+  const doc = Array.isArray(docs) ? (docs as Document[])[index] : undefined;
   return doc ? lineOf(doc, lines, path) : undefined;
+}
+
+// When one document of a file is not valid YAML the fast reader gives up on the whole file;
+// then each document, as the position-keeping reader splits them, is read on its own.
+function loadEach(text: string, file: string, diagnostics: SigmaDiagnostic[]): unknown[] {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: false });
+  if (!Array.isArray(docs)) return [];
+  return (docs as Document[]).map((doc) => {
+    const [start, , end] = doc.range ?? [0, 0, text.length];
+    const startLine = lines.linePos(start).line;
+    const problem = doc.errors[0];
+    if (problem) {
+      const line = problem.linePos?.[0].line ?? startLine;
+      diagnostics.push(yamlDiagnostic(problem.message.split('\n')[0] ?? '', file, line));
+      return undefined;
+    }
+    try {
+      return load(text.slice(start, end), { schema: CORE_SCHEMA, json: true, filename: file });
+    } catch (e) {
+      const line = e instanceof YAMLException ? startLine + e.mark.line : startLine;
+      diagnostics.push(yamlDiagnostic(e instanceof YAMLException ? e.reason : String(e), file, line));
+      return undefined;
+    }
+  });
+}
+
+function yamlDiagnostic(message: string, file: string, line: number): SigmaDiagnostic {
+  return { severity: 'error', code: 'sigma/yaml', message: `invalid YAML: ${message}`, file, line };
 }
 
 /** Parses every document of one YAML text. */
@@ -75,30 +103,21 @@ export function loadSigmaText(text: string, file: string, options: ParseOptions 
   const documents: SigmaDocument[] = [];
   const diagnostics: SigmaDiagnostic[] = [];
   let values: unknown[];
+  let attempted = 0;
   try {
     // The core schema: no YAML 1.1 dates or yes/no booleans, as Sigma tools expect.
     values = loadAll(text, undefined, { schema: CORE_SCHEMA, json: true, filename: file });
-  } catch (e) {
-    const line = e instanceof YAMLException ? e.mark.line + 1 : undefined;
-    const message = e instanceof YAMLException ? e.reason : e instanceof Error ? e.message : String(e);
-    diagnostics.push({
-      severity: 'error',
-      code: 'sigma/yaml',
-      message: `invalid YAML: ${message}`,
-      file,
-      ...(line ? { line } : {}),
-    });
-    return { documents, diagnostics, attempted: 1 };
+  } catch {
+    values = loadEach(text, file, diagnostics);
+    // Each document that is not valid YAML was read, if not loaded.
+    attempted = diagnostics.length;
   }
   const starts = documentStartLines(text);
   let global: unknown;
   let previous: unknown;
-  let attempted = 0;
-  let nonEmpty = -1;
   for (let i = 0; i < values.length; i++) {
     let value = values[i];
     if (value === null || value === undefined) continue;
-    nonEmpty++;
     const startLine = starts[i] ?? 1;
     if (isPlain(value) && typeof value.action === 'string') {
       const { action, ...rest } = value;
@@ -120,7 +139,7 @@ export function loadSigmaText(text: string, file: string, options: ParseOptions 
     } catch (e) {
       if (!(e instanceof SigmaError)) throw e;
       const rule = isPlain(value) && typeof value.title === 'string' ? value.title : undefined;
-      const line = locate(text, nonEmpty, e.path) ?? startLine;
+      const line = locate(text, i, e.path) ?? startLine;
       diagnostics.push({
         severity: 'error',
         code: e.code,

@@ -1,6 +1,7 @@
 // Value modifiers (Sigma modifiers appendix v2.1) as a registry: each name says what kind of
 // modifier it is; `buildFieldTest` applies a chain to a field's values and yields the tests.
 
+import { isIP } from 'node:net';
 import { SigmaError } from './diagnostics.ts';
 import {
   isLiteral,
@@ -153,7 +154,10 @@ export function buildValueTests(
       return { kind: 'regex', source, flags };
     }
     if (typeMod === 'cidr') {
-      if (!/^[0-9a-fA-F:.]+\/\d{1,3}$/.test(text))
+      // Checked here, address and prefix length, so that a bad network rejects only its rule.
+      const m = /^([^/]+)\/(\d{1,3})$/.exec(text);
+      const family = isIP(m?.[1] ?? '');
+      if (family === 0 || Number(m?.[2]) > (family === 4 ? 32 : 128))
         throw new SigmaError('sigma/bad-value', `invalid CIDR ${JSON.stringify(text)}`);
       return { kind: 'cidr', cidr: text };
     }
