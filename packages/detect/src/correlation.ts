@@ -1,7 +1,7 @@
 // Sigma correlation rules (event_count, value_count, temporal, temporal_ordered) over the
 // stream of rule matches: grouped by the group-by fields (through aliases), windowed by
 // timespan on event time — never the wall clock — with bounded state per group.
-import type { CorrelationRule, DetectionRule } from '@palisade/sigma';
+import type { CorrelationCondition, CorrelationRule } from '@palisade/sigma';
 import type { Alert, AlertEvent } from './alert.ts';
 import { ruleKeys } from './compile.ts';
 import type { EventFields } from './event-fields.ts';
@@ -15,19 +15,21 @@ interface Entry {
   readonly time: number;
   readonly rule: string;
   readonly value: string | undefined;
-  readonly event: AlertEvent;
+  /** The event, or for a chained correlation's alert, the events behind it. */
+  readonly events: readonly AlertEvent[];
 }
 
 interface Group {
   readonly key: string;
   readonly values: Record<string, string>;
   entries: Entry[];
+  /** The latest event time seen in this group: one host's clock cannot expire another's events. */
+  watermark: number;
 }
 
 interface State {
   readonly rule: CorrelationRule;
   readonly groups: Map<string, Group>;
-  watermark: number;
 }
 
 function fieldText(fields: EventFields, name: string | undefined): string | undefined {
@@ -35,6 +37,19 @@ function fieldText(fields: EventFields, name: string | undefined): string | unde
   const v = fields.get(name);
   if (v === undefined) return undefined;
   return typeof v === 'string' ? v : v.join(',');
+}
+
+function meets(condition: CorrelationCondition, actual: number): boolean {
+  return condition.ops.every((c) => compare(c.op, actual, c.value));
+}
+
+// Counts compared with lt, lte, eq or neq can only be judged once a window is over.
+function judgedAtClose(c: CorrelationRule): boolean {
+  return (
+    (c.type === 'event_count' || c.type === 'value_count') &&
+    c.condition !== undefined &&
+    c.condition.ops.some((o) => o.op !== 'gt' && o.op !== 'gte')
+  );
 }
 
 function compare(op: string, actual: number, wanted: number): boolean {
@@ -56,17 +71,24 @@ function compare(op: string, actual: number, wanted: number): boolean {
   }
 }
 
+// The event field behind a group-by or condition field: aliases name a rule by its `name` (as the
+// specification says) or its id, whichever way the correlation refers to the rule.
+function aliased(c: CorrelationRule, field: string, keys: readonly string[]): string {
+  const mapping = c.aliases[field];
+  for (const key of keys) {
+    const name = mapping?.[key];
+    if (name !== undefined) return name;
+  }
+  return field;
+}
+
 /** Feeds rule matches to every correlation that references them. */
 export class CorrelationEngine {
   private readonly states: State[];
   private readonly byRuleKey = new Map<string, State[]>();
 
   constructor(correlations: readonly CorrelationRule[]) {
-    this.states = correlations.map((rule) => ({
-      rule,
-      groups: new Map(),
-      watermark: Number.NEGATIVE_INFINITY,
-    }));
+    this.states = correlations.map((rule) => ({ rule, groups: new Map() }));
     for (const state of this.states) {
       for (const key of state.rule.rules)
         this.byRuleKey.set(key, [...(this.byRuleKey.get(key) ?? []), state]);
@@ -74,7 +96,7 @@ export class CorrelationEngine {
   }
 
   /** Rule keys whose own alerts are suppressed because a correlation uses them without `generate`. */
-  suppressed(rule: DetectionRule): boolean {
+  suppressed(rule: { readonly id?: string; readonly name?: string }): boolean {
     return ruleKeys(rule).some((k) => (this.byRuleKey.get(k) ?? []).some((s) => !s.rule.generate));
   }
 
@@ -83,32 +105,40 @@ export class CorrelationEngine {
     return ruleKeys(rule).some((k) => this.byRuleKey.has(k));
   }
 
-  /** Records that `rule` matched `fields`; returns the correlation alerts this completes. */
+  /**
+   * Records that `rule` matched `fields`; returns the correlation alerts this completes.
+   * `evidence` is what stands behind the match when it is itself a correlation's alert.
+   */
   push(
     rule: { readonly id?: string; readonly name?: string },
     fields: EventFields,
     event: AlertEvent,
+    evidence: readonly AlertEvent[] = [event],
   ): Alert[] {
     const time = Date.parse(event.timestamp);
     if (Number.isNaN(time)) return [];
     const alerts: Alert[] = [];
-    for (const key of ruleKeys(rule)) {
+    const keys = ruleKeys(rule);
+    for (const key of keys) {
       for (const state of this.byRuleKey.get(key) ?? []) {
-        const fired = this.add(state, key, fields, event, time);
+        const fired = this.add(state, key, keys, fields, evidence, time);
         alerts.push(...fired);
       }
     }
     // A correlation can itself be referenced by another correlation.
     for (const alert of [...alerts]) {
-      const source = this.states.find(
-        (s) => s.rule.title === alert.title && (s.rule.id ?? '') === (alert.ruleId ?? ''),
-      );
+      const source = this.sourceOf(alert);
       if (source)
         alerts.push(
-          ...this.push(source.rule, groupFields(alert, fields), { ...event, timestamp: alert.timestamp }),
+          ...this.push(
+            source.rule,
+            groupFields(alert, fields),
+            { ...event, timestamp: alert.timestamp },
+            alert.events,
+          ),
         );
     }
-    return alerts;
+    return this.reported(alerts);
   }
 
   /** Ends the stream: windows still open are judged, for conditions such as `lt`. */
@@ -119,7 +149,22 @@ export class CorrelationEngine {
         alerts.push(...this.closeWindows(state, group, Number.POSITIVE_INFINITY));
       state.groups.clear();
     }
-    return alerts;
+    return this.reported(alerts);
+  }
+
+  private sourceOf(alert: Alert): State | undefined {
+    return this.states.find(
+      (s) => s.rule.title === alert.title && (s.rule.id ?? '') === (alert.ruleId ?? ''),
+    );
+  }
+
+  // A correlation used by another one without `generate` raises no alert of its own (specification,
+  // "Generate": only the correlation is generated by default); it still feeds the one using it.
+  private reported(alerts: Alert[]): Alert[] {
+    return alerts.filter((a) => {
+      const source = this.sourceOf(a);
+      return source === undefined || !this.suppressed(source.rule);
+    });
   }
 
   /** Number of entries held, across all correlations and groups. */
@@ -129,11 +174,17 @@ export class CorrelationEngine {
     return n;
   }
 
-  private add(state: State, ruleKey: string, fields: EventFields, event: AlertEvent, time: number): Alert[] {
+  private add(
+    state: State,
+    ruleKey: string,
+    keys: readonly string[],
+    fields: EventFields,
+    events: readonly AlertEvent[],
+    time: number,
+  ): Alert[] {
     const c = state.rule;
     const values: Record<string, string> = {};
-    for (const field of c.groupBy)
-      values[field] = fieldText(fields, c.aliases[field]?.[ruleKey] ?? field) ?? '';
+    for (const field of c.groupBy) values[field] = fieldText(fields, aliased(c, field, keys)) ?? '';
     const key = JSON.stringify(c.groupBy.map((f) => values[f]));
     let group = state.groups.get(key);
     if (!group) {
@@ -141,23 +192,23 @@ export class CorrelationEngine {
         const oldest = state.groups.keys().next().value;
         if (oldest !== undefined) state.groups.delete(oldest);
       }
-      group = { key, values, entries: [] };
+      group = { key, values, entries: [], watermark: Number.NEGATIVE_INFINITY };
     } else state.groups.delete(key);
     state.groups.set(key, group); // most recently seen last
     const condField = c.condition?.field;
     const entry: Entry = {
       time,
       rule: ruleKey,
-      value: fieldText(fields, condField ? (c.aliases[condField]?.[ruleKey] ?? condField) : undefined),
-      event,
+      value: fieldText(fields, condField ? aliased(c, condField, keys) : undefined),
+      events,
     };
     // Insert in time order: events may arrive out of order.
     let i = group.entries.length;
     while (i > 0 && (group.entries[i - 1] as Entry).time > time) i--;
     group.entries.splice(i, 0, entry);
     if (group.entries.length > MAX_ENTRIES_PER_GROUP) group.entries.shift();
-    state.watermark = Math.max(state.watermark, time);
-    const alerts = this.closeWindows(state, group, state.watermark - c.timespanMs);
+    group.watermark = Math.max(group.watermark, time);
+    const alerts = this.closeWindows(state, group, group.watermark - c.timespanMs);
     alerts.push(...this.fireOnArrival(state, group, time));
     if (group.entries.length === 0) state.groups.delete(key);
     return alerts;
@@ -168,20 +219,18 @@ export class CorrelationEngine {
   private closeWindows(state: State, group: Group, before: number): Alert[] {
     const c = state.rule;
     const alerts: Alert[] = [];
-    const judgedAtClose =
-      c.condition &&
-      ['lt', 'lte', 'eq', 'neq'].includes(c.condition.op) &&
-      (c.type === 'event_count' || c.type === 'value_count');
+    const atClose = judgedAtClose(c);
     // An entry older than `before` can share no window with what is still to come.
     while (group.entries.length > 0 && (group.entries[0] as Entry).time < before) {
-      if (judgedAtClose) {
+      if (atClose) {
+        // Such windows follow one another, each starting at the group's first event after the
+        // last: sliding them one event at a time would end every group on a window of one event,
+        // which meets any `lt`.
         const start = (group.entries[0] as Entry).time;
         const window = group.entries.filter((e) => e.time <= start + c.timespanMs);
-        if (this.holds(c, window)) {
-          alerts.push(this.alert(c, group, window));
-          group.entries = group.entries.filter((e) => !window.includes(e));
-          continue;
-        }
+        if (this.holds(c, window)) alerts.push(this.alert(c, group, window));
+        group.entries = group.entries.filter((e) => !window.includes(e));
+        continue;
       }
       group.entries.shift();
     }
@@ -192,12 +241,7 @@ export class CorrelationEngine {
   // length timespan that contains the new entry.
   private fireOnArrival(state: State, group: Group, time: number): Alert[] {
     const c = state.rule;
-    if (
-      c.condition &&
-      ['lt', 'lte', 'eq', 'neq'].includes(c.condition.op) &&
-      (c.type === 'event_count' || c.type === 'value_count')
-    )
-      return [];
+    if (judgedAtClose(c)) return [];
     const entries = group.entries;
     for (const first of entries) {
       if (first.time < time - c.timespanMs) continue;
@@ -214,15 +258,15 @@ export class CorrelationEngine {
   private holds(c: CorrelationRule, window: readonly Entry[]): boolean {
     switch (c.type) {
       case 'event_count':
-        return c.condition !== undefined && compare(c.condition.op, window.length, c.condition.value);
+        return c.condition !== undefined && meets(c.condition, window.length);
       case 'value_count': {
         const distinct = new Set(window.map((e) => e.value).filter((v) => v !== undefined && v !== ''));
-        return c.condition !== undefined && compare(c.condition.op, distinct.size, c.condition.value);
+        return c.condition !== undefined && meets(c.condition, distinct.size);
       }
       case 'temporal': {
         const seen = new Set(window.map((e) => e.rule));
         const count = c.rules.filter((r) => seen.has(r)).length;
-        return c.condition ? compare(c.condition.op, count, c.condition.value) : count === c.rules.length;
+        return c.condition ? meets(c.condition, count) : count === c.rules.length;
       }
       case 'temporal_ordered': {
         let next = 0;
@@ -235,15 +279,19 @@ export class CorrelationEngine {
   }
 
   private alert(c: CorrelationRule, group: Group, window: readonly Entry[]): Alert {
-    const last = window[window.length - 1] as Entry;
+    // A chained correlation's entries bring several events each; keep them in time order.
+    const events = window
+      .flatMap((e) => e.events)
+      .sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : 0));
+    const last = events[events.length - 1] as AlertEvent;
     return {
       kind: 'correlation',
       ...(c.id ? { ruleId: c.id } : {}),
       title: c.title,
       level: c.level,
       tags: c.tags,
-      timestamp: last.event.timestamp,
-      events: window.map((e) => e.event),
+      timestamp: last.timestamp,
+      events,
       group: group.values,
       ruleFile: c.source.file,
     };

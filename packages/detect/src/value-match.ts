@@ -39,7 +39,8 @@ export function compilePattern(pattern: Pattern, cased: boolean): StringPredicat
     if (leading && trailing) return (s, e) => e.lower(s).includes(text);
     if (leading) return (s, e) => e.lower(s).endsWith(text);
     if (trailing) return (s, e) => e.lower(s).startsWith(text);
-    return (s, e) => s.length === text.length && e.lower(s) === text;
+    // No length shortcut: lower-casing can change a string's length (`İ` becomes `i̇`).
+    return (s, e) => e.lower(s) === text;
   }
   let source = '^';
   for (const p of parts) {

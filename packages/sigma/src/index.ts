@@ -15,6 +15,7 @@ export type { LogSourceVariant, Pipeline, PipelineEntry } from './pipeline.ts';
 export { combinePipelines, parsePipeline, resolveLogSource, windowsPipeline } from './pipeline.ts';
 export type {
   Condition,
+  CorrelationComparison,
   CorrelationCondition,
   CorrelationRule,
   CorrelationType,

@@ -6,6 +6,7 @@ import { SigmaError } from './diagnostics.ts';
 import { buildValueTests, type Placeholders, type RawValue } from './modifiers.ts';
 import {
   type Condition,
+  type CorrelationComparison,
   type CorrelationCondition,
   type CorrelationRule,
   type CorrelationType,
@@ -271,27 +272,27 @@ function parseCorrelation(doc: Obj, source: SourceLocation): CorrelationRule {
         'correlation',
         'condition',
       ]);
-    const ops = Object.keys(c.condition).filter((k) => k !== 'field');
-    const op = ops[0];
-    if (ops.length !== 1 || !(conditionOps as readonly string[]).includes(op as string)) {
-      throw new SigmaError('sigma/bad-correlation', `condition takes one of ${conditionOps.join(', ')}`, [
-        'correlation',
-        'condition',
-      ]);
+    // One comparison, or several that must all hold: a range such as { gt: 100, lte: 200 }.
+    const names = Object.keys(c.condition).filter((k) => k !== 'field');
+    if (names.length === 0 || !names.every((n) => (conditionOps as readonly string[]).includes(n))) {
+      throw new SigmaError(
+        'sigma/bad-correlation',
+        `condition takes ${conditionOps.join(', ')}, found ${names.join(', ') || 'none'}`,
+        ['correlation', 'condition'],
+      );
     }
-    const value = Number(c.condition[op as string]);
-    if (Number.isNaN(value))
-      throw new SigmaError('sigma/bad-correlation', `condition value must be a number`, [
-        'correlation',
-        'condition',
-        op as string,
-      ]);
+    const ops = names.map((name) => {
+      const value = Number((c.condition as Obj)[name]);
+      if (Number.isNaN(value))
+        throw new SigmaError('sigma/bad-correlation', `condition value must be a number`, [
+          'correlation',
+          'condition',
+          name,
+        ]);
+      return { op: name as CorrelationComparison['op'], value };
+    });
     const field = c.condition.field;
-    condition = {
-      op: op as CorrelationCondition['op'],
-      value,
-      ...(typeof field === 'string' ? { field } : {}),
-    };
+    condition = { ops, ...(typeof field === 'string' ? { field } : {}) };
   }
   if ((type === 'event_count' || type === 'value_count') && !condition) {
     throw new SigmaError('sigma/bad-correlation', `${type} needs a 'condition'`, ['correlation']);

@@ -92,9 +92,14 @@ export interface DetectionRule extends RuleMeta {
 export const correlationTypes = ['event_count', 'value_count', 'temporal', 'temporal_ordered'] as const;
 export type CorrelationType = (typeof correlationTypes)[number];
 
-export interface CorrelationCondition {
+export interface CorrelationComparison {
   readonly op: 'gt' | 'gte' | 'lt' | 'lte' | 'eq' | 'neq';
   readonly value: number;
+}
+
+/** Comparisons that must all hold, e.g. `{ gt: 100, lte: 200 }`. */
+export interface CorrelationCondition {
+  readonly ops: readonly CorrelationComparison[];
   /** value_count: the field whose distinct values are counted. */
   readonly field?: string;
 }
