@@ -8,5 +8,6 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'threads',
+    reporters: ['default', './tools/summary-reporter.ts'],
   },
 });
