@@ -5,7 +5,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Output, run } from '../src/index.ts';
+import { run } from '../src/index.ts';
+import { memoryOutput } from './memory-output.ts';
 
 const shared = resolve(import.meta.dirname, '../../../../shared');
 // A Security log of two 4985 events; evtxexport prints 2 records for it.
@@ -15,20 +16,6 @@ const sample = join(
 );
 const haveSample = spawnSync('test', ['-f', sample]).status === 0;
 if (!haveSample) console.log(`skipping corpus-based CLI tests: ${sample} not found`);
-
-function memoryOutput(): Output & { stdout: string; stderr: string[] } {
-  return {
-    stdout: '',
-    stderr: [],
-    closed: false,
-    async write(text: string) {
-      this.stdout += text;
-    },
-    error(line: string) {
-      this.stderr.push(line);
-    },
-  };
-}
 
 describe('palisade command line', () => {
   it('prints help and exits 2 without a command', async () => {

@@ -4,7 +4,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type Output, run } from '../src/index.ts';
+import { run } from '../src/index.ts';
+import { memoryOutput } from './memory-output.ts';
 
 const shared = resolve(import.meta.dirname, '../../../../shared');
 // Two Security 4985 events (records 12294 and 12295, as evtxexport prints them).
@@ -14,20 +15,6 @@ const sample = join(
 );
 const haveSample = existsSync(sample);
 if (!haveSample) console.log(`skipping scan CLI tests: ${sample} not found`);
-
-function memoryOutput(): Output & { stdout: string; stderr: string[] } {
-  return {
-    stdout: '',
-    stderr: [],
-    closed: false,
-    async write(text: string) {
-      this.stdout += text;
-    },
-    error(line: string) {
-      this.stderr.push(line);
-    },
-  };
-}
 
 function rulesDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'palisade-rules-'));
