@@ -99,44 +99,52 @@ export function conditionRequirement(
   return walk(condition);
 }
 
-/** Aho-Corasick over UTF-16 code units. */
+/**
+ * Aho-Corasick over UTF-16 code units. Transitions live in one map keyed by
+ * `state * 65536 + code unit`, which takes far less memory than a map per state.
+ */
 class Automaton {
-  private readonly next: Map<number, number>[] = [new Map()];
+  private readonly next = new Map<number, number>();
+  private states = 1;
+  // Outgoing edges per state, needed only while building the failure links.
+  private edges: [code: number, to: number][][] = [[]];
   private fail: Int32Array = new Int32Array(1);
-  private readonly out: number[][] = [[]];
+  private readonly out: (number[] | undefined)[] = [undefined];
 
   add(text: string, id: number): void {
     let state = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      let to = this.next[state]?.get(c);
+      const key = state * 65536 + c;
+      let to = this.next.get(key);
       if (to === undefined) {
-        to = this.next.length;
-        this.next.push(new Map());
-        this.out.push([]);
-        this.next[state]?.set(c, to);
+        to = this.states++;
+        this.next.set(key, to);
+        this.edges.push([]);
+        this.out.push(undefined);
+        this.edges[state]?.push([c, to]);
       }
       state = to;
     }
-    this.out[state]?.push(id);
+    (this.out[state] ??= []).push(id);
   }
 
   build(): void {
-    this.fail = new Int32Array(this.next.length);
-    const queue: number[] = [];
-    for (const to of (this.next[0] as Map<number, number>).values()) queue.push(to);
+    this.fail = new Int32Array(this.states);
+    const queue: number[] = (this.edges[0] ?? []).map(([, to]) => to);
     for (let head = 0; head < queue.length; head++) {
       const state = queue[head] as number;
-      for (const [c, to] of this.next[state] as Map<number, number>) {
+      for (const [c, to] of this.edges[state] ?? []) {
         let f = this.fail[state] as number;
-        while (f !== 0 && !this.next[f]?.has(c)) f = this.fail[f] as number;
-        const target = this.next[f]?.get(c);
+        while (f !== 0 && !this.next.has(f * 65536 + c)) f = this.fail[f] as number;
+        const target = this.next.get(f * 65536 + c);
         this.fail[to] = target !== undefined && target !== to ? target : 0;
-        const inherited = this.out[this.fail[to] as number] as number[];
-        if (inherited.length > 0) (this.out[to] as number[]).push(...inherited);
+        const inherited = this.out[this.fail[to] as number];
+        if (inherited) this.out[to] = [...(this.out[to] ?? []), ...inherited];
         queue.push(to);
       }
     }
+    this.edges = [];
   }
 
   /** Calls `found` with the id of every literal that occurs in `text`. */
@@ -146,14 +154,14 @@ class Automaton {
     const fail = this.fail;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
-      let to = (next[state] as Map<number, number>).get(c);
+      let to = next.get(state * 65536 + c);
       while (to === undefined && state !== 0) {
         state = fail[state] as number;
-        to = (next[state] as Map<number, number>).get(c);
+        to = next.get(state * 65536 + c);
       }
       state = to ?? 0;
-      const ids = this.out[state] as number[];
-      for (let k = 0; k < ids.length; k++) found(ids[k] as number);
+      const ids = this.out[state];
+      if (ids) for (let k = 0; k < ids.length; k++) found(ids[k] as number);
     }
   }
 }
