@@ -1,0 +1,8 @@
+// Public surface of @palisade/schema: the tables as data, rows and their checks, ActionTypes.
+
+export { DirectoryAction, LogonAction, QueryAction } from './action-types.ts';
+export { columnTypes, defenderTables } from './defender-tables.ts';
+export type { Dynamic, RowProblem, RowValue, TableRow } from './rows.ts';
+export { checkRow } from './rows.ts';
+export type { ColumnSpec, ColumnType, TableName, TableSpec } from './tables.ts';
+export { columnsOf, palisadeTables, tableNames, tables } from './tables.ts';
