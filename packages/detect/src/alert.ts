@@ -11,8 +11,15 @@ export interface AlertEvent {
   readonly computer: string;
 }
 
+/** The entities an alert is about (identity detections). */
+export interface AlertEntities {
+  readonly accounts: readonly string[];
+  readonly devices: readonly string[];
+  readonly ips: readonly string[];
+}
+
 export interface Alert {
-  readonly kind: 'sigma' | 'correlation';
+  readonly kind: 'sigma' | 'correlation' | 'identity';
   readonly ruleId?: string;
   readonly title: string;
   readonly level: SigmaLevel;
@@ -23,8 +30,16 @@ export interface Alert {
   readonly events: readonly AlertEvent[];
   /** Correlations: the group-by field values the events share. */
   readonly group?: Readonly<Record<string, string>>;
-  /** The rule file. */
-  readonly ruleFile: string;
+  /** The rule file (Sigma and correlation alerts). */
+  readonly ruleFile?: string;
+  /** Identity alerts: the detector, the Defender for Identity alert id it matches, MITRE ids. */
+  readonly detectorId?: string;
+  readonly externalId?: number;
+  readonly techniques?: readonly string[];
+  readonly description?: string;
+  /** Identity alerts: who and what acted, and who and what was targeted. */
+  readonly entities?: AlertEntities;
+  readonly targets?: Partial<AlertEntities>;
 }
 
 /** Levels from least to most severe. */

@@ -12,3 +12,20 @@ export { eventFromJson } from './json-events.ts';
 export type { ScanFileProblem, ScanOptions, ScanProgress, ScanResult, ScanSummary } from './scan.ts';
 export { compareAlerts, findEventFiles, readJsonEvents, scanFiles, splitJsonValues } from './scan.ts';
 export { compileCidr, compilePattern, compileValueTest, parseIp, timePart } from './value-match.ts';
+export { identityDetectors } from './identity/catalogue.ts';
+export { IdentityEngine } from './identity/engine.ts';
+export type { Exclusions, IdentityEngineConfig } from './identity/engine.ts';
+export { builtInSensitiveGroups, canonicalAccount, canonicalHost, DirectoryKnowledge, rdnValue } from './identity/directory.ts';
+export type { IdentityConfig } from './identity/directory.ts';
+export { thresholdLevels } from './identity/detector.ts';
+export type {
+  DetectorContext,
+  DetectorMeta,
+  DetectorState,
+  Entities,
+  IdentityDetector,
+  IdentityFinding,
+  IdentitySeverity,
+  ThresholdLevel,
+} from './identity/detector.ts';
+export type { AlertEntities } from './alert.ts';

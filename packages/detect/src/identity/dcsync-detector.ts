@@ -1,0 +1,53 @@
+// 2006 Suspected DCSync attack: directory replication rights (Get-Changes, Get-Changes-All)
+// exercised by an account that is not a domain controller's machine account.
+import { DirectoryAction } from '@palisade/schema';
+import { type DetectorMeta, extraList, type IdentityDetector, text } from './detector.ts';
+import { canonicalAccount } from './directory.ts';
+import { Cooldown, unique } from './windows.ts';
+
+const meta: DetectorMeta = {
+  id: 'identity/dcsync',
+  externalId: 2006,
+  title: 'Suspected DCSync attack (replication of directory services)',
+  severity: 'high',
+  tactics: ['Credential Access', 'Persistence'],
+  techniques: ['T1003', 'T1003.006'],
+  description: 'A directory replication request from an account or computer that is not a domain controller.',
+};
+
+export const dcsyncDetector: IdentityDetector = {
+  meta,
+  create({ directory }) {
+    const cooldown = new Cooldown(10 * 60_000);
+    return {
+      push(row, time, event) {
+        if (row.table !== 'IdentityDirectoryEvents' || text(row, 'ActionType') !== DirectoryAction.replication) return [];
+        const rights = extraList(row, 'ReplicationRights');
+        if (!rights.some((r) => r === 'Get-Changes' || r === 'Get-Changes-All')) return [];
+        const account = text(row, 'AccountName');
+        if (!account) return [];
+        // A DC replicating with its own machine account is normal.
+        if (account.endsWith('$') && directory.isDomainController(account)) return [];
+        const ip = text(row, 'IPAddress');
+        if (ip && directory.isDomainController(ip)) return [];
+        const who = text(row, 'AccountDomain') ? `${text(row, 'AccountDomain')}\\${account}` : account;
+        if (!cooldown.take(canonicalAccount(who), time)) return [];
+        const dc = text(row, 'DeviceName');
+        return [
+          {
+            timestamp: text(row, 'Timestamp') || event.timestamp,
+            description: `${who} used directory replication rights (${rights.join(', ')}) against ${dc || 'a domain controller'}, and is not a domain controller`,
+            accounts: [who],
+            devices: [],
+            ips: unique([ip]),
+            events: [event],
+            targets: { devices: unique([dc]) },
+          },
+        ];
+      },
+      get size() {
+        return cooldown.size;
+      },
+    };
+  },
+};
