@@ -39,4 +39,5 @@ export const DirectoryAction = {
   dsrmPasswordChanged: 'Directory Services Restore Mode password changed',
   shareAccess: 'SMB share access',
   netlogonDenied: 'Netlogon secure channel denied',
+  netlogonVulnerableAllowed: 'Netlogon vulnerable secure channel allowed',
 } as const;

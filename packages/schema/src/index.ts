@@ -6,3 +6,4 @@ export type { Dynamic, RowProblem, RowValue, TableRow } from './rows.ts';
 export { checkRow } from './rows.ts';
 export type { ColumnSpec, ColumnType, TableName, TableSpec } from './tables.ts';
 export { columnsOf, palisadeTables, tableNames, tables } from './tables.ts';
+export { normaliseWindowsEvent } from './normalise/windows-identity.ts';
