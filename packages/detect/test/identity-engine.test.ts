@@ -218,12 +218,27 @@ describe('sensitive group additions (2024)', () => {
 });
 
 describe('bounded state', () => {
-  it('keeps the brute-force state bounded however many sources fail', () => {
-    const engine = new IdentityEngine(identityDetectors, {});
-    for (let i = 0; i < 60_000; i++) {
+  const flood = (engine: IdentityEngine, from: number, n: number) => {
+    for (let i = from; i < from + n; i++) {
       const [r, e] = kerberosFailure(i, `user${i % 7}`, `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
       engine.push(r, e);
     }
+  };
+
+  it('caps the brute-force state at its source limit however many sources fail', () => {
+    const engine = new IdentityEngine(
+      identityDetectors.filter((d) => d.meta.id === 'identity/brute-force'),
+      {},
+    );
+    flood(engine, 0, 60_000);
     expect(engine.size).toBeLessThanOrEqual(50_000 + 10);
+  });
+
+  it('stops growing: twice as many sources leave every detector no bigger', () => {
+    const engine = new IdentityEngine(identityDetectors, {});
+    flood(engine, 0, 120_000);
+    const after = engine.size;
+    flood(engine, 120_000, 120_000);
+    expect(engine.size).toBeLessThanOrEqual(after);
   });
 });

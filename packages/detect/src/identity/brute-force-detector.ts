@@ -3,10 +3,21 @@
 // password spray). Failures for accounts that do not exist are account enumeration (2003).
 import { LogonAction, type TableRow } from '@palisade/schema';
 import type { AlertEvent } from '../alert.ts';
-import { accountLabel, type DetectorMeta, type IdentityDetector, type IdentityFinding, text } from './detector.ts';
+import {
+  accountLabel,
+  type DetectorMeta,
+  type IdentityDetector,
+  type IdentityFinding,
+  text,
+} from './detector.ts';
 import { KeyedWindows, unique } from './windows.ts';
 
-const passwordFailures = new Set(['WrongPassword', 'BadUserNameOrPassword', 'PasswordExpired', 'AccountLocked']);
+const passwordFailures = new Set([
+  'WrongPassword',
+  'BadUserNameOrPassword',
+  'PasswordExpired',
+  'AccountLocked',
+]);
 
 /** Entries per source kept at most. */
 const PER_SOURCE = 2_000;
@@ -33,14 +44,19 @@ function makeDetector(meta: DetectorMeta, accepts: (row: TableRow) => boolean): 
       const bySource = new KeyedWindows<Failure>(windowMs, SOURCES, PER_SOURCE);
       return {
         push(row, _time, event): IdentityFinding[] {
-          if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.failure) return [];
+          if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.failure)
+            return [];
           if (!passwordFailures.has(text(row, 'FailureReason')) || !accepts(row)) return [];
           const ip = text(row, 'IPAddress');
           const device = text(row, 'DeviceName');
           const source = ip || device;
           const account = accountLabel(row);
           if (!source || !account) return [];
-          const failures = bySource.add(source, _time, { account, event, time: text(row, 'Timestamp') || event.timestamp });
+          const failures = bySource.add(source, _time, {
+            account,
+            event,
+            time: text(row, 'Timestamp') || event.timestamp,
+          });
           const accounts = unique(failures.map((f) => f.account));
           const onThis = failures.filter((f) => f.account === account).length;
           const spray = accounts.length >= (t.accounts ?? Number.POSITIVE_INFINITY);

@@ -21,7 +21,11 @@ export const dcsyncDetector: IdentityDetector = {
     const cooldown = new Cooldown(10 * 60_000);
     return {
       push(row, time, event) {
-        if (row.table !== 'IdentityDirectoryEvents' || text(row, 'ActionType') !== DirectoryAction.replication) return [];
+        if (
+          row.table !== 'IdentityDirectoryEvents' ||
+          text(row, 'ActionType') !== DirectoryAction.replication
+        )
+          return [];
         const rights = extraList(row, 'ReplicationRights');
         if (!rights.some((r) => r === 'Get-Changes' || r === 'Get-Changes-All')) return [];
         const account = text(row, 'AccountName');

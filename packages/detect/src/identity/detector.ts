@@ -60,6 +60,8 @@ export interface DetectorContext {
 /** A running detector: it sees every Identity row once, in event-time order. */
 export interface DetectorState {
   push(row: TableRow, time: number, event: AlertEvent): IdentityFinding[];
+  /** At the end of the input: findings about incidents still open (optional). */
+  flush?(): IdentityFinding[];
   /** How many entries it holds, to show its state is bounded. */
   readonly size: number;
 }
@@ -82,7 +84,13 @@ export function extra(row: TableRow, field: string): string {
   const a = row.values.AdditionalFields;
   if (typeof a !== 'object' || a === null || Array.isArray(a)) return '';
   const v = (a as Record<string, unknown>)[field];
-  return typeof v === 'string' ? v : v === undefined || v === null ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v);
+  return typeof v === 'string'
+    ? v
+    : v === undefined || v === null
+      ? ''
+      : typeof v === 'object'
+        ? JSON.stringify(v)
+        : String(v);
 }
 
 /** A list field of the row's AdditionalFields. */

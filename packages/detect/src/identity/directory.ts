@@ -7,7 +7,11 @@ import { DirectoryAction } from '@palisade/schema';
 import { extra, text } from './detector.ts';
 
 /** The groups Defender for Identity treats as sensitive, with their well-known SIDs or RIDs. */
-export const builtInSensitiveGroups: readonly { readonly name: string; readonly sid?: string; readonly rid?: number }[] = [
+export const builtInSensitiveGroups: readonly {
+  readonly name: string;
+  readonly sid?: string;
+  readonly rid?: number;
+}[] = [
   { name: 'Administrators', sid: 'S-1-5-32-544' },
   { name: 'Power Users', sid: 'S-1-5-32-547' },
   { name: 'Account Operators', sid: 'S-1-5-32-548' },
@@ -97,11 +101,16 @@ export class DirectoryKnowledge {
       const dc = text(row, 'DeviceName');
       if (dc) this.dcs.add(canonicalHost(dc));
     }
-    if (row.table === 'IdentityDirectoryEvents' && text(row, 'ActionType') === DirectoryAction.groupMembership) {
+    if (
+      row.table === 'IdentityDirectoryEvents' &&
+      text(row, 'ActionType') === DirectoryAction.groupMembership
+    ) {
       const member = extra(row, 'MemberName') || extra(row, 'MemberSid');
       const group = extra(row, 'TO.GROUP') || extra(row, 'FROM.GROUP') || extra(row, 'GroupName');
       if (!member || !group) return;
-      const memberKeys = [rdnValue(member).toLowerCase(), extra(row, 'MemberSid').toLowerCase()].filter(Boolean);
+      const memberKeys = [rdnValue(member).toLowerCase(), extra(row, 'MemberSid').toLowerCase()].filter(
+        Boolean,
+      );
       const groupKeys = [group.toLowerCase(), extra(row, 'GroupSid').toLowerCase()].filter(Boolean);
       const added = extra(row, 'Action') !== 'Removed';
       for (const m of memberKeys) {

@@ -56,19 +56,27 @@ function ipMatcher(spec: string): (ip: string) => boolean {
   const net = ipv4(spec.split('/')[0] as string);
   return (ip) => {
     const v = ipv4(ip);
-    return v !== undefined && net !== undefined && ((v & mask) >>> 0) === ((net & mask) >>> 0);
+    return v !== undefined && net !== undefined && (v & mask) >>> 0 === (net & mask) >>> 0;
   };
 }
 
 function ipv4(text: string): number | undefined {
   const parts = text.split('.').map(Number);
   if (parts.length !== 4 || parts.some((p) => !Number.isInteger(p) || p < 0 || p > 255)) return undefined;
-  return (((parts[0] as number) << 24) | ((parts[1] as number) << 16) | ((parts[2] as number) << 8) | (parts[3] as number)) >>> 0;
+  return (
+    (((parts[0] as number) << 24) |
+      ((parts[1] as number) << 16) |
+      ((parts[2] as number) << 8) |
+      (parts[3] as number)) >>>
+    0
+  );
 }
 
+// An excluded device or IP silences a finding; accounts silence it only when every account it
+// names is excluded, so excluding one legacy account does not hide a sweep over many.
 function excluded(f: IdentityFinding, ex: CompiledExclusions): boolean {
   return (
-    f.accounts.some((a) => ex.accounts.has(canonicalAccount(a))) ||
+    (f.accounts.length > 0 && f.accounts.every((a) => ex.accounts.has(canonicalAccount(a)))) ||
     f.devices.some((d) => ex.devices.has(canonicalHost(d))) ||
     f.ips.some((ip) => ex.ips.some((match) => match(ip)))
   );
@@ -91,9 +99,15 @@ export class IdentityEngine {
         const level: ThresholdLevel = config.testMode ? 'low' : (config.levels?.[detector.meta.id] ?? 'high');
         return {
           detector,
-          state: detector.create({ thresholds: detector.meta.thresholds?.[level] ?? {}, directory: this.directory }),
+          state: detector.create({
+            thresholds: detector.meta.thresholds?.[level] ?? {},
+            directory: this.directory,
+          }),
           // Learning applies only at the High level and outside test mode.
-          learningUntil: level === 'high' && detector.meta.learningPeriodDays ? detector.meta.learningPeriodDays * DAY_MS : undefined,
+          learningUntil:
+            level === 'high' && detector.meta.learningPeriodDays
+              ? detector.meta.learningPeriodDays * DAY_MS
+              : undefined,
           exclusions: compileExclusions(config.exclusions, config.detectorExclusions?.[detector.meta.id]),
         };
       });
@@ -101,7 +115,9 @@ export class IdentityEngine {
 
   /** Feeds one row (in event-time order); returns the alerts it completes. */
   push(row: TableRow, event: AlertEvent): Alert[] {
-    const time = Date.parse(typeof row.values.Timestamp === 'string' ? row.values.Timestamp : event.timestamp);
+    const time = Date.parse(
+      typeof row.values.Timestamp === 'string' ? row.values.Timestamp : event.timestamp,
+    );
     if (Number.isNaN(time)) return [];
     this.firstTime ??= time;
     this.directory.observe(row);
@@ -112,6 +128,24 @@ export class IdentityEngine {
       // During learning the detector builds its baseline but raises nothing.
       if (r.learningUntil !== undefined && time - this.firstTime < r.learningUntil) continue;
       for (const f of findings) if (!excluded(f, r.exclusions)) alerts.push(toAlert(r.detector, f));
+    }
+    return alerts;
+  }
+
+  /** Ends the stream: detectors that judge whole incidents report what is still open. */
+  flush(): Alert[] {
+    const alerts: Alert[] = [];
+    for (const r of this.running) {
+      for (const f of r.state.flush?.() ?? []) {
+        const time = Date.parse(f.timestamp);
+        if (
+          r.learningUntil !== undefined &&
+          this.firstTime !== undefined &&
+          time - this.firstTime < r.learningUntil
+        )
+          continue;
+        if (!excluded(f, r.exclusions)) alerts.push(toAlert(r.detector, f));
+      }
     }
     return alerts;
   }
@@ -133,7 +167,10 @@ function toAlert(detector: IdentityDetector, f: IdentityFinding): Alert {
     kind: 'identity',
     title: m.title,
     level: f.severity ?? m.severity,
-    tags: [...m.tactics.map((t) => `attack.${t.toLowerCase().replaceAll(' ', '_')}`), ...m.techniques.map((t) => `attack.${t.toLowerCase()}`)],
+    tags: [
+      ...m.tactics.map((t) => `attack.${t.toLowerCase().replaceAll(' ', '_')}`),
+      ...m.techniques.map((t) => `attack.${t.toLowerCase()}`),
+    ],
     timestamp: f.timestamp,
     events: f.events,
     detectorId: m.id,

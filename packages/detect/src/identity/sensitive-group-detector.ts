@@ -22,12 +22,21 @@ export const sensitiveGroupDetector: IdentityDetector = {
   create({ directory }) {
     return {
       push(row, _time, event) {
-        if (row.table !== 'IdentityDirectoryEvents' || text(row, 'ActionType') !== DirectoryAction.groupMembership) return [];
+        if (
+          row.table !== 'IdentityDirectoryEvents' ||
+          text(row, 'ActionType') !== DirectoryAction.groupMembership
+        )
+          return [];
         if (extra(row, 'Action') !== 'Added') return [];
         const group = extra(row, 'TO.GROUP') || extra(row, 'GroupName');
         if (!directory.isSensitiveGroup(group, extra(row, 'GroupSid'))) return [];
-        const member = text(row, 'TargetAccountDisplayName') || rdnValue(extra(row, 'MemberName')) || extra(row, 'MemberSid');
-        const actor = text(row, 'AccountDomain') ? `${text(row, 'AccountDomain')}\\${text(row, 'AccountName')}` : text(row, 'AccountName');
+        const member =
+          text(row, 'TargetAccountDisplayName') ||
+          rdnValue(extra(row, 'MemberName')) ||
+          extra(row, 'MemberSid');
+        const actor = text(row, 'AccountDomain')
+          ? `${text(row, 'AccountDomain')}\\${text(row, 'AccountName')}`
+          : text(row, 'AccountName');
         return [
           {
             timestamp: text(row, 'Timestamp') || event.timestamp,

@@ -1,0 +1,119 @@
+// 2410 Suspected Kerberos SPN exposure (Kerberoasting): one account on one source requests
+// service tickets (4769) for many distinct user-account services within minutes, above all with
+// RC4 tickets, whose encrypted part can be cracked offline for the service account's password.
+import { LogonAction, type TableRow } from '@palisade/schema';
+import type { AlertEvent } from '../alert.ts';
+import {
+  accountLabel,
+  type DetectorMeta,
+  extra,
+  type IdentityDetector,
+  type IdentityFinding,
+  text,
+} from './detector.ts';
+import { canonicalAccount } from './directory.ts';
+import { Cooldown, KeyedWindows, unique } from './windows.ts';
+
+const KEYS = 50_000;
+const PER_KEY = 1_000;
+/** Further requests by the same account and source within this span are the same incident. */
+const INCIDENT_MS = 60 * 60_000;
+
+const meta: DetectorMeta = {
+  id: 'identity/kerberoasting',
+  externalId: 2410,
+  title: 'Suspected Kerberos SPN exposure',
+  severity: 'high',
+  tactics: ['Credential Access'],
+  techniques: ['T1558', 'T1558.003'],
+  description:
+    'One account requested service tickets for many service accounts within minutes, most of them RC4-encrypted, to crack the service accounts’ passwords offline (Kerberoasting).',
+  thresholds: {
+    // rc4Services: distinct services with RC4 (or DES) tickets; services: distinct services with any ticket.
+    high: { rc4Services: 5, services: 20, windowMinutes: 5 },
+    medium: { rc4Services: 3, services: 10, windowMinutes: 10 },
+    low: { rc4Services: 2, services: 5, windowMinutes: 10 },
+  },
+};
+
+interface Request {
+  readonly service: string;
+  readonly weak: boolean;
+  readonly event: AlertEvent;
+}
+
+export const kerberoastingDetector: IdentityDetector = {
+  meta,
+  create({ thresholds: t, directory }) {
+    const windowMs = (t.windowMinutes ?? 5) * 60_000;
+    const byRequester = new KeyedWindows<Request>(windowMs, KEYS, PER_KEY);
+    const incidents = new Cooldown(INCIDENT_MS, KEYS);
+    return {
+      push(row, time, event): IdentityFinding[] {
+        if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.success) return [];
+        if (extra(row, 'KerberosRequest') !== 'TGS' || extra(row, 'EventId') === '4770') return [];
+        const service = extra(row, 'ServiceName') || text(row, 'TargetAccountDisplayName');
+        const name = text(row, 'AccountName');
+        if (!service || !name) return [];
+        // Computer services (`host$`) have random 120-character passwords, and krbtgt requests
+        // are TGT renewals or referrals: neither is worth roasting.
+        const serviceKey = canonicalAccount(service.split('/')[0] ?? service);
+        if (serviceKey === 'krbtgt' || serviceKey.endsWith('$')) return [];
+        const ip = text(row, 'IPAddress');
+        if (directory.isDomainController(ip) || (name.endsWith('$') && directory.isDomainController(name)))
+          return [];
+        const who = accountLabel(row);
+        const key = `${canonicalAccount(name)}|${ip}`;
+        const requests = byRequester.add(key, time, { service, weak: isWeakTicket(row), event });
+        const services = distinct(requests);
+        const weak = distinct(requests.filter((r) => r.weak));
+        if (
+          weak.length < (t.rc4Services ?? Number.POSITIVE_INFINITY) &&
+          services.length < (t.services ?? Number.POSITIVE_INFINITY)
+        )
+          return [];
+        byRequester.clear(key);
+        if (!incidents.take(key, time)) return [];
+        return [
+          {
+            timestamp: text(row, 'Timestamp') || event.timestamp,
+            description:
+              `${who} requested service tickets for ${services.length} services from ${ip || 'an unknown address'} within ${windowMs / 60_000} minutes` +
+              `${weak.length > 0 ? `, ${weak.length} of them RC4-encrypted` : ''}: ${services.slice(0, 20).join(', ')}${services.length > 20 ? ', …' : ''}`,
+            accounts: [who],
+            devices: unique([text(row, 'DeviceName')]),
+            ips: unique([ip]),
+            events: requests.map((r) => r.event),
+            targets: { accounts: services, devices: unique([text(row, 'DestinationDeviceName')]) },
+          },
+        ];
+      },
+      get size() {
+        return byRequester.size + incidents.size;
+      },
+    };
+  },
+};
+
+/** Ticket encryption types offline cracking favours: DES (1, 3) and RC4-HMAC (0x17, 0x18). RFC 3961, RFC 4757. */
+const weakEncryptionTypes = new Set([0x1, 0x3, 0x17, 0x18]);
+
+/** Whether a Kerberos row's ticket is RC4- or DES-encrypted (`TicketEncryptionType` like `0x17`). */
+export function isWeakTicket(row: TableRow): boolean {
+  const v = extra(row, 'TicketEncryptionType').trim();
+  const n = /^0x[0-9a-f]+$/i.test(v)
+    ? Number.parseInt(v.slice(2), 16)
+    : /^\d+$/.test(v)
+      ? Number(v)
+      : Number.NaN;
+  return weakEncryptionTypes.has(n);
+}
+
+function distinct(requests: readonly Request[]): string[] {
+  const byKey = new Map<string, string>();
+  for (const r of requests) {
+    const k = r.service.toLowerCase();
+    if (!byKey.has(k)) byKey.set(k, r.service);
+  }
+  return [...byKey.values()];
+}
