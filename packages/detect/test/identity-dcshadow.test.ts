@@ -63,7 +63,7 @@ const access = (seconds: number, account: string, guids: string[]) =>
 
 const SYNC = '1131f6ab-9c07-11d1-f79f-00c04fc2dcd2';
 const TOPOLOGY = '1131f6ac-9c07-11d1-f79f-00c04fc2dcd2';
-const brief = (a: Alert) => [a.externalId, a.title, a.description, a.entities?.accounts, a.targets?.devices];
+const brief = (a: Alert) => [a.externalId, a.title, a.description, a.entities, a.targets];
 
 describe('DCShadow: domain controller promotion (2028)', () => {
   it('alerts once per computer on a server object, its NTDS Settings and its DC SPNs', () => {
@@ -78,15 +78,15 @@ describe('DCShadow: domain controller promotion (2028)', () => {
         2028,
         'Suspected DCShadow attack (domain controller promotion)',
         `CORP\\Administrator registered WS07 as a domain controller (created CN=WS07,${SITES}); it is not a known domain controller`,
-        ['CORP\\Administrator'],
-        ['WS07'],
+        { accounts: ['CORP\\Administrator'], devices: ['WS07'], ips: ['10.0.0.66'] },
+        { devices: ['DC01'] },
       ],
       [
         2028,
         'Suspected DCShadow attack (domain controller promotion)',
         'CORP\\Administrator registered WS08 as a domain controller (added the SPN GC/ws08.corp.local/corp.local); it is not a known domain controller',
-        ['CORP\\Administrator'],
-        ['WS08'],
+        { accounts: ['CORP\\Administrator'], devices: ['WS08'], ips: ['10.0.0.66'] },
+        { devices: ['DC01'] },
       ],
     ]);
   });
@@ -141,8 +141,8 @@ describe('DCShadow: replication request (2029)', () => {
         2029,
         'Suspected DCShadow attack (domain controller replication request)',
         'CORP\\Administrator used DS-Replication-Manage-Topology against DC01, and is not a domain controller',
-        ['CORP\\Administrator'],
-        undefined,
+        { accounts: ['CORP\\Administrator'], devices: [], ips: ['10.0.0.66'] },
+        { devices: ['DC01'] },
       ],
     ]);
   });

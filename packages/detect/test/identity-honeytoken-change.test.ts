@@ -57,14 +57,14 @@ describe('honeytoken user attributes modified (2427)', () => {
         'Honeytoken user attributes modified',
         'CORP\\mallory changed the honeytoken account Backup Service (old): mobile',
         ['CORP\\mallory'],
-        { accounts: ['Backup Service (old)'] },
+        { accounts: ['Backup Service (old)'], devices: ['DC01'] },
       ],
       [
         2427,
         'Honeytoken user attributes modified',
         'CORP\\mallory changed the honeytoken account svc-backup-old: Account Password changed',
         ['CORP\\mallory'],
-        { accounts: ['svc-backup-old'] },
+        { accounts: ['svc-backup-old'], devices: ['DC01'] },
       ],
     ]);
   });
@@ -104,14 +104,14 @@ describe('honeytoken group membership changed (2428)', () => {
         'Honeytoken group membership changed',
         'CORP\\mallory added the honeytoken account svc-backup-old to Domain Admins',
         ['CORP\\mallory'],
-        { accounts: ['svc-backup-old'] },
+        { accounts: ['svc-backup-old'], devices: ['DC01'] },
       ],
       [
         2428,
         'Honeytoken group membership changed',
         'CORP\\mallory removed the honeytoken account Backup Service (old) from Helpdesk',
         ['CORP\\mallory'],
-        { accounts: ['Backup Service (old)'] },
+        { accounts: ['Backup Service (old)'], devices: ['DC01'] },
       ],
     ]);
   });

@@ -39,15 +39,15 @@ describe('RBCD modified by a machine account (2423)', () => {
         2423,
         'Suspicious modification of the Resource Based Constrained Delegation attribute by a machine account',
         'The machine account CORP\\WS07$ set resource-based constrained delegation on SRV01',
-        { accounts: ['CORP\\WS07$'], devices: ['DC01'], ips: ['10.0.0.7'] },
-        { devices: ['SRV01'] },
+        { accounts: ['CORP\\WS07$'], devices: [], ips: ['10.0.0.7'] },
+        { devices: ['SRV01', 'DC01'] },
       ],
       [
         2423,
         'Suspicious modification of the Resource Based Constrained Delegation attribute by a machine account',
         'The machine account CORP\\WS08$ set resource-based constrained delegation on WS08 (its own object: a relayed machine account)',
-        { accounts: ['CORP\\WS08$'], devices: ['DC01'], ips: ['10.0.0.7'] },
-        { devices: ['WS08'] },
+        { accounts: ['CORP\\WS08$'], devices: [], ips: ['10.0.0.7'] },
+        { devices: ['WS08', 'DC01'] },
       ],
     ]);
   });

@@ -58,7 +58,7 @@ describe('sAMAccountName spoofing (2419)', () => {
         'high',
         'CORP\\lgrove renamed the computer account EVIL$ to the name of the domain controller DC01',
         ['CORP\\lgrove'],
-        { accounts: ['EVIL$', 'DC01'], devices: ['DC01'] },
+        { accounts: ['EVIL$', 'DC01'], devices: ['DC01.corp.local'] },
       ],
     ]);
     expect(alerts[0]?.title).toBe(

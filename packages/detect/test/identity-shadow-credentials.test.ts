@@ -45,7 +45,7 @@ describe('shadow credentials (2431)', () => {
         'high',
         'CORP\\mallory added a key credential to DC01',
         ['CORP\\mallory'],
-        { accounts: ['DC01'] },
+        { accounts: ['DC01'], devices: ['DC01'] },
       ],
     ]);
   });

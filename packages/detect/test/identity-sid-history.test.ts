@@ -52,8 +52,8 @@ describe('SID-History injection (1106)', () => {
           'Suspected SID-History injection',
           'high',
           `CORP\\mallory added the SID ${DOMAIN}-512 of corp.local\\Domain Admins (a sensitive group) to the SID history of andrei`,
-          { accounts: ['CORP\\mallory'], devices: ['DC01'], ips: ['10.0.0.5'] },
-          { accounts: ['andrei'] },
+          { accounts: ['CORP\\mallory'], devices: [], ips: ['10.0.0.5'] },
+          { accounts: ['andrei'], devices: ['DC01'] },
         ],
       ],
     );

@@ -37,7 +37,7 @@ const machinePassword = (seconds: number, sid: string, name: string) =>
     { EventId: 4742, PasswordLastSet: '9/15/2020 12:31:04 PM', TargetSid: 'S-1-5-21-1-2-3-1000' },
   );
 
-const brief = (a: Alert) => [a.externalId, a.title, a.level, a.description, a.entities?.accounts, a.targets];
+const brief = (a: Alert) => [a.externalId, a.title, a.level, a.description, a.entities, a.targets];
 
 describe('Netlogon privilege elevation, Zerologon (2411)', () => {
   it('alerts once when a DC fails its own Netlogon session (5805) and then has its password reset anonymously', () => {
@@ -52,8 +52,8 @@ describe('Netlogon privilege elevation, Zerologon (2411)', () => {
         'Suspected Netlogon privilege elevation attempt (CVE-2020-1472 exploitation)',
         'high',
         'The domain controller DC01 failed to authenticate a Netlogon session (logged on DC01.corp.local)',
-        [],
-        { accounts: ['DC01'], devices: ['DC01'] },
+        { accounts: [], devices: ['DC01'], ips: [] },
+        { accounts: ['DC01'], devices: ['DC01.corp.local'] },
       ],
     ]);
   });

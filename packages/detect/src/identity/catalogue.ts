@@ -1,19 +1,44 @@
 // The identity detectors Palisade runs, in external-id order. Registries are plain lists.
+
 import { accountEnumerationDetector } from './account-enumeration-detector.ts';
+import { adminSdHolderDetector } from './adminsdholder-detector.ts';
 import { asrepRoastingDetector } from './asrep-roasting-detector.ts';
 import { bruteForceDetector, ldapBruteForceDetector } from './brute-force-detector.ts';
+import { dcShadowPromotionDetector, dcShadowReplicationDetector } from './dcshadow-detector.ts';
 import { dcsyncDetector } from './dcsync-detector.ts';
 import type { IdentityDetector } from './detector.ts';
+import { dsrmDetector } from './dsrm-detector.ts';
 import {
   goldenTicketNonexistentAccountDetector,
   goldenTicketTimeAnomalyDetector,
 } from './golden-ticket-detector.ts';
+import { gpoTamperingDetector } from './gpo-tampering-detector.ts';
 import { honeytokenAuthDetector } from './honeytoken-auth-detector.ts';
+import { honeytokenChangeDetector, honeytokenGroupDetector } from './honeytoken-change-detector.ts';
 import { kerberoastingDetector } from './kerberoasting-detector.ts';
 import { passTheHashDetector } from './pass-the-hash-detector.ts';
+import { rbcdDetector } from './rbcd-detector.ts';
+import { samNameSpoofingDetector } from './samname-spoofing-detector.ts';
 import { sensitiveGroupDetector } from './sensitive-group-detector.ts';
+import { serviceCreationDetector } from './service-creation-detector.ts';
+import { shadowCredentialsDetector } from './shadow-credentials-detector.ts';
+import { sidHistoryDetector } from './sid-history-detector.ts';
+import { zerologonDetector } from './zerologon-detector.ts';
 
 export const identityDetectors: readonly IdentityDetector[] = [
+  adminSdHolderDetector,
+  dcShadowPromotionDetector,
+  dcShadowReplicationDetector,
+  dsrmDetector,
+  gpoTamperingDetector,
+  honeytokenChangeDetector,
+  honeytokenGroupDetector,
+  rbcdDetector,
+  samNameSpoofingDetector,
+  serviceCreationDetector,
+  shadowCredentialsDetector,
+  sidHistoryDetector,
+  zerologonDetector,
   accountEnumerationDetector,
   asrepRoastingDetector,
   goldenTicketNonexistentAccountDetector,

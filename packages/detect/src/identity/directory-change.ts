@@ -41,22 +41,34 @@ export function actorLabel(row: TableRow): string {
   return accountLabel(row) || text(row, 'AccountSid');
 }
 
-/** A finding about one row: its actor, the device that logged it and its source IP are the entities. */
+/** What a detector adds to a row's finding. */
+export interface FindingDetails {
+  /** Devices that acted or that alerts about them should be silenced by (none by default). */
+  readonly devices?: readonly string[];
+  /** What was acted on; the device that logged the row is added as a target. */
+  readonly targets?: Partial<Entities>;
+  readonly severity?: IdentitySeverity;
+}
+
+/**
+ * A finding about one row: the actor and the source address are its entities. The device that
+ * logged a directory change is the DC that processed it, not a party to it, so it is a target.
+ */
 export function rowFinding(
   row: TableRow,
   event: AlertEvent,
   description: string,
-  targets?: Partial<Entities>,
-  severity?: IdentitySeverity,
+  details: FindingDetails = {},
 ): IdentityFinding {
+  const targetDevices = unique([...(details.targets?.devices ?? []), text(row, 'DeviceName')]);
   return {
     timestamp: text(row, 'Timestamp') || event.timestamp,
     description,
     accounts: unique([actorLabel(row)]),
-    devices: unique([text(row, 'DeviceName')]),
+    devices: unique(details.devices ?? []),
     ips: unique([text(row, 'IPAddress')]),
     events: [event],
-    ...(targets ? { targets } : {}),
-    ...(severity ? { severity } : {}),
+    targets: { ...details.targets, ...(targetDevices.length > 0 ? { devices: targetDevices } : {}) },
+    ...(details.severity ? { severity: details.severity } : {}),
   };
 }

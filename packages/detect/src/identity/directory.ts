@@ -96,7 +96,8 @@ export class DirectoryKnowledge {
       const dc = text(row, 'DestinationDeviceName');
       if (dc) this.dcs.add(canonicalHost(dc));
     }
-    // Directory-service access and change auditing (4662, 5136, 5137, 5141) is logged by DCs.
+    // Directory-service access and change auditing (4662, 5136, 5137, 5141), domain computer
+    // account management (4741–4743), SID history (4765, 4766) and DSRM (4794) are logged by DCs.
     if (row.table === 'IdentityDirectoryEvents' && dcOnlyEvents.has(extra(row, 'EventId'))) {
       const dc = text(row, 'DeviceName');
       if (dc) this.dcs.add(canonicalHost(dc));
@@ -161,7 +162,18 @@ export class DirectoryKnowledge {
   }
 }
 
-const dcOnlyEvents = new Set(['4662', '5136', '5137', '5141']);
+const dcOnlyEvents = new Set([
+  '4662',
+  '5136',
+  '5137',
+  '5141',
+  '4741',
+  '4742',
+  '4743',
+  '4765',
+  '4766',
+  '4794',
+]);
 
 function hasSensitiveRid(key: string): boolean {
   const m = /^s-1-5-21-\d+-\d+-\d+-(\d+)$/.exec(key);

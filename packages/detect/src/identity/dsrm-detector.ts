@@ -39,7 +39,7 @@ export const dsrmDetector: IdentityDetector = {
             row,
             event,
             `${actorLabel(row) || 'An account'} set the Directory Services Restore Mode password on ${dc || 'a domain controller'}${from ? ` from ${from}` : ''}${failed}`,
-            { devices: dc ? [dc] : [] },
+            { devices: [dc] },
           ),
         ];
       },

@@ -43,7 +43,9 @@ function honeytokenDetector(
           const actor = actorLabel(row);
           if (!cooldown.take(`${canonicalAccount(found.token)}|${canonicalAccount(actor)}`, time)) return [];
           return [
-            rowFinding(row, event, `${actor || 'An account'} ${found.what}`, { accounts: [found.token] }),
+            rowFinding(row, event, `${actor || 'An account'} ${found.what}`, {
+              targets: { accounts: [found.token] },
+            }),
           ];
         },
         get size() {

@@ -40,7 +40,7 @@ export const rbcdDetector: IdentityDetector = {
             row,
             event,
             `The machine account ${actorLabel(row)} set resource-based constrained delegation on ${target}${self}`,
-            { devices: [target] },
+            { targets: { devices: [target] } },
           ),
         ];
       },

@@ -18,7 +18,7 @@ const meta: DetectorMeta = {
   tactics: ['Credential Access'],
   techniques: ['T1134', 'T1068', 'T1558', 'T1134.001'],
   description:
-    "A computer account's sAMAccountName was changed to a name without a trailing $, such as a domain controller's.",
+    "An account was renamed to a domain controller's name without the trailing $, or a computer account to any name without it.",
 };
 
 const unset = new Set(['', '-', '%%1793']);
@@ -82,8 +82,7 @@ export const samNameSpoofingDetector: IdentityDetector = {
             row,
             event,
             `${actor || 'An account'} renamed ${renamed.computer ? 'the computer account' : 'the account'} ${from ? `${from} ` : ''}to ${what}`,
-            { accounts: unique([from, renamed.to]), devices: dc ? [renamed.to] : [] },
-            dc ? 'high' : 'medium',
+            { targets: { accounts: unique([from, renamed.to]) }, severity: dc ? 'high' : 'medium' },
           ),
         ];
       },

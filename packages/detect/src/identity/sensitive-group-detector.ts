@@ -42,10 +42,11 @@ export const sensitiveGroupDetector: IdentityDetector = {
             timestamp: text(row, 'Timestamp') || event.timestamp,
             description: `${actor || 'An account'} added ${member || 'a member'} to the sensitive group ${group}`,
             accounts: unique([actor]),
-            devices: unique([text(row, 'DeviceName')]),
+            devices: [],
             ips: unique([text(row, 'IPAddress')]),
             events: [event],
-            targets: { accounts: unique([member]) },
+            // The DC that logged the change is where it happened, not who did it.
+            targets: { accounts: unique([member]), devices: unique([text(row, 'DeviceName')]) },
           },
         ];
       },

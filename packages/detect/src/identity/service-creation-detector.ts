@@ -92,6 +92,7 @@ export const serviceCreationDetector: IdentityDetector = {
             row,
             event,
             `${actorLabel(row) || 'An account'} created the service ${name} on ${device || 'a device'}${runAs ? ` running as ${runAs}` : ''}: ${binary} — it ${reasons.join('; ')}`,
+            { devices: [device] },
           ),
         ];
       },

@@ -34,7 +34,7 @@ export const shadowCredentialsDetector: IdentityDetector = {
         if (!cooldown.take(`${canonicalAccount(target)}|${actor.toLowerCase()}`, time)) return [];
         return [
           rowFinding(row, event, `${actorLabel(row) || 'An account'} added a key credential to ${target}`, {
-            accounts: [target],
+            targets: { accounts: [target] },
           }),
         ];
       },

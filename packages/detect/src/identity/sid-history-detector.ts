@@ -58,7 +58,7 @@ export const sidHistoryDetector: IdentityDetector = {
             row,
             event,
             `${actorLabel(row) || 'An account'} added the SID ${what} to the SID history of ${target || 'an account'}`,
-            { accounts: target ? [target] : [] },
+            { targets: { accounts: unique([target]) } },
           ),
         ];
       },

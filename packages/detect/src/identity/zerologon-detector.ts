@@ -87,8 +87,7 @@ export const zerologonDetector: IdentityDetector = {
             row,
             event,
             `${dc ? 'The domain controller ' : ''}${sign.machine} ${sign.what}${device ? ` (logged on ${device})` : ''}`,
-            { accounts: [sign.machine], devices: [sign.machine] },
-            sign.severity,
+            { devices: [sign.machine], targets: { accounts: [sign.machine] }, severity: sign.severity },
           ),
         ];
       },
