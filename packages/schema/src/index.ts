@@ -2,8 +2,16 @@
 
 export { DirectoryAction, LogonAction, QueryAction } from './action-types.ts';
 export { columnTypes, defenderTables } from './defender-tables.ts';
+export {
+  isSambaAuditText,
+  normaliseSambaAudit,
+  readSambaAuditLines,
+  type SambaLineProblem,
+} from './normalise/samba-audit.ts';
+export { normaliseSecurityDeviceEvent } from './normalise/security-device.ts';
+export { normaliseSysmonEvent } from './normalise/sysmon-device.ts';
+export { normaliseWindowsEvent } from './normalise/windows-identity.ts';
 export type { Dynamic, RowProblem, RowValue, TableRow } from './rows.ts';
 export { checkRow } from './rows.ts';
 export type { ColumnSpec, ColumnType, TableName, TableSpec } from './tables.ts';
 export { columnsOf, palisadeTables, tableNames, tables } from './tables.ts';
-export { normaliseWindowsEvent } from './normalise/windows-identity.ts';
