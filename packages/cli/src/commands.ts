@@ -57,8 +57,9 @@ export const commands: readonly CommandSpec[] = [
   {
     path: ['scan'],
     usage:
-      'palisade scan PATH… --rules DIR… [--pipeline FILE] [--placeholders FILE] [--min-level LEVEL] [--format table|csv|json|jsonl] [--output FILE]',
-    summary: 'run Sigma rules over event log files and print a timeline of detections',
+      'palisade scan PATH… [--rules DIR…] [--pipeline FILE] [--placeholders FILE] [--identity-config FILE] [--no-identity] [--min-level LEVEL] [--format table|csv|json|jsonl] [--output FILE]',
+    summary:
+      "run Sigma rules and Palisade's identity detectors over event logs and print a timeline of detections",
     minArgs: 1,
     options: [
       {
@@ -100,13 +101,16 @@ export const commands: readonly CommandSpec[] = [
     ],
     details: [
       'PATH may be .evtx files, JSON or JSON-lines event files (Windows events as JSON, or',
-      "'palisade evtx dump' output) and folders, read recursively. Alerts are sorted by time.",
+      "'palisade evtx dump' output), Samba AD JSON audit logs, and folders, read recursively.",
+      "Alerts are sorted by time. Palisade's identity detectors (Defender for Identity's alert",
+      'catalogue: brute force, DCSync, sensitive groups, …) run unless --no-identity is given.',
       'The summary counts alerts per level, lists the top rules and the files with errors;',
       'with --format table it follows the table, otherwise it goes to stderr (json includes it).',
       'A progress bar is shown on stderr when it is a terminal.',
       'Rules that cannot be loaded are reported on stderr with file, line and reason.',
       'Exit codes: 0 done; 1 some input could not be read (named on stderr);',
-      '2 bad command line, or no rule could be loaded.',
+      '2 bad command line, a bad configuration file, or nothing to run (no rule loaded and',
+      '  --no-identity).',
     ].join('\n'),
   },
 ];

@@ -1,7 +1,14 @@
 // `palisade scan`: loads Sigma rules and pipelines, scans the given files and prints the
 // timeline and summary in the chosen format.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { compileRuleSet, type ScanFileProblem, scanFiles } from '@palisade/detect';
+import {
+  compileRuleSet,
+  type IdentityEngineConfig,
+  identityDetectors,
+  parseIdentityConfig,
+  type ScanFileProblem,
+  scanFiles,
+} from '@palisade/detect';
 import {
   combinePipelines,
   formatSigmaDiagnostic,
@@ -34,11 +41,28 @@ function loadPlaceholders(file: string): Placeholders {
 /** Runs a scan; returns the exit code. */
 export async function runScan(paths: readonly string[], options: OptionValues, out: Output): Promise<number> {
   const ruleDirs = strings(options.rules);
-  if (ruleDirs.length === 0) {
-    out.error(
-      'palisade scan: give Sigma rules with --rules DIR (for example a checkout of SigmaHQ/sigma rules/)',
-    );
+  const identity = options['no-identity'] !== true;
+  if (ruleDirs.length === 0 && !identity) {
+    out.error('palisade scan: nothing to run: give Sigma rules with --rules DIR, or leave out --no-identity');
     return ExitCode.usage;
+  }
+  let identityConfig: IdentityEngineConfig = {};
+  const identityFile = strings(options['identity-config'])[0];
+  if (identityFile) {
+    let value: unknown;
+    try {
+      value = parseYaml(readFileSync(identityFile, 'utf8'));
+    } catch (e) {
+      out.error(`palisade scan: ${identityFile}: ${e instanceof Error ? e.message : String(e)}`);
+      return ExitCode.usage;
+    }
+    const { config, problems } = parseIdentityConfig(
+      value,
+      identityDetectors.map((d) => d.meta.id),
+    );
+    for (const p of problems) out.error(`palisade scan: ${identityFile}: ${p}`);
+    if (!config) return ExitCode.usage;
+    identityConfig = config;
   }
   let placeholders: Placeholders = {};
   const placeholderFile = strings(options.placeholders)[0];
@@ -66,14 +90,23 @@ export async function runScan(paths: readonly string[], options: OptionValues, o
   }
 
   const started = performance.now();
-  const loaded = loadSigmaPaths(ruleDirs, { placeholders });
+  const loaded =
+    ruleDirs.length > 0
+      ? loadSigmaPaths(ruleDirs, { placeholders })
+      : { documents: [], diagnostics: [], attempted: 0 };
   const ruleSet = compileRuleSet(loaded.documents, combinePipelines(...pipelines));
   for (const d of [...loaded.diagnostics, ...ruleSet.diagnostics]) out.error(formatSigmaDiagnostic(d));
   const rejected = loaded.diagnostics.filter((d) => d.severity === 'error').length;
-  out.error(
-    `loaded ${loaded.documents.length} of ${loaded.attempted} rules in ${((performance.now() - started) / 1000).toFixed(2)} s (${rejected} rejected); ${ruleSet.stats.active} apply to the pipeline's log sources`,
-  );
-  if (loaded.documents.length === 0) {
+  if (ruleDirs.length > 0) {
+    out.error(
+      `loaded ${loaded.documents.length} of ${loaded.attempted} rules in ${((performance.now() - started) / 1000).toFixed(2)} s (${rejected} rejected); ${ruleSet.stats.active} apply to the pipeline's log sources`,
+    );
+  }
+  if (identity)
+    out.error(
+      `identity detectors: ${identityDetectors.length}${identityConfig.testMode ? ' (test mode)' : ''}`,
+    );
+  if (loaded.documents.length === 0 && !identity) {
     out.error('palisade scan: no rule could be loaded');
     return ExitCode.usage;
   }
@@ -93,6 +126,7 @@ export async function runScan(paths: readonly string[], options: OptionValues, o
     drawn = false;
   };
   const result = await scanFiles(paths, ruleSet, {
+    ...(identity ? { identity: { detectors: identityDetectors, config: identityConfig } } : {}),
     minLevel: strings(options['min-level'])[0] as SigmaLevel,
     onProblem,
     ...(tty

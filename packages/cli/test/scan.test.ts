@@ -124,12 +124,38 @@ describe.skipIf(!haveSample)('palisade scan', () => {
     );
   });
 
-  it('exits 2 without rules, or when no rule loads', async () => {
+  it('exits 2 when there is nothing to run: no rules and --no-identity', async () => {
     const none = memoryOutput();
-    expect(await run(['scan', sample], none)).toBe(2);
-    expect(none.stderr[0]).toMatch(/give Sigma rules with --rules DIR/);
+    expect(await run(['scan', sample, '--no-identity'], none)).toBe(2);
+    expect(none.stderr[0]).toMatch(/nothing to run/);
     const empty = memoryOutput();
-    expect(await run(['scan', sample, '-r', mkdtempSync(join(tmpdir(), 'palisade-empty-'))], empty)).toBe(2);
+    expect(
+      await run(
+        ['scan', sample, '-r', mkdtempSync(join(tmpdir(), 'palisade-empty-')), '--no-identity'],
+        empty,
+      ),
+    ).toBe(2);
     expect(empty.stderr).toContain('palisade scan: no rule could be loaded');
+  });
+
+  it('runs the identity detectors alone when no rules are given', async () => {
+    const out = memoryOutput();
+    expect(await run(['scan', sample, '-f', 'jsonl'], out)).toBe(0);
+    // Two 4985 transaction events are no identity attack.
+    expect(out.stdout).toBe('');
+    expect(out.stderr.join('\n')).toContain('Scanned 2 events in 1 file: 0 alerts.');
+  });
+
+  it('names each problem of a bad identity configuration file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'palisade-idcfg-'));
+    const file = join(dir, 'identity.yml');
+    writeFileSync(file, 'testMode: yes please\nlevels: { identity/nope: high }\nhoneytokenAccounts: decoy\n');
+    const out = memoryOutput();
+    expect(await run(['scan', sample, '--identity-config', file], out)).toBe(2);
+    expect(out.stderr).toEqual([
+      `palisade scan: ${file}: honeytokenAccounts must be a list of strings`,
+      `palisade scan: ${file}: testMode must be true or false`,
+      `palisade scan: ${file}: levels: no detector 'identity/nope'`,
+    ]);
   });
 });

@@ -11,11 +11,19 @@ import {
   formatDiagnostic,
   readEvtxChunks,
 } from '@palisade/evtx';
+import {
+  isSambaAuditText,
+  normaliseWindowsEvent,
+  readSambaAuditLines,
+  type TableRow,
+} from '@palisade/schema';
 import type { SigmaLevel } from '@palisade/sigma';
 import { type Alert, type AlertEvent, levelOrder } from './alert.ts';
 import type { RuleSet } from './compile.ts';
 import { CorrelationEngine } from './correlation.ts';
 import { type EventFields, evtxEventFields } from './event-fields.ts';
+import type { IdentityDetector } from './identity/detector.ts';
+import { IdentityEngine, type IdentityEngineConfig } from './identity/engine.ts';
 import { eventFromJson } from './json-events.ts';
 
 export interface ScanProgress {
@@ -34,9 +42,17 @@ export interface ScanFileProblem {
   readonly message: string;
 }
 
+/** The identity detectors to run in a scan, and their configuration. */
+export interface IdentityScanOptions {
+  readonly detectors: readonly IdentityDetector[];
+  readonly config: IdentityEngineConfig;
+}
+
 export interface ScanOptions {
   /** Alerts below this level are not reported (they still feed correlations). */
   readonly minLevel?: SigmaLevel;
+  /** Identity detections over the Identity rows the events normalise to; none when absent. */
+  readonly identity?: IdentityScanOptions;
   readonly onProgress?: (progress: ScanProgress) => void;
   readonly onProblem?: (problem: ScanFileProblem) => void;
 }
@@ -199,11 +215,19 @@ export async function scanFiles(
   let events = 0;
   let bytesDone = 0;
 
+  const identityRows: { readonly time: number; readonly row: TableRow; readonly event: AlertEvent }[] = [];
+  const keepIdentityRows = (rows: readonly TableRow[], event: AlertEvent) => {
+    for (const row of rows) {
+      if (!row.table.startsWith('Identity')) continue;
+      const time = Date.parse(
+        typeof row.values.Timestamp === 'string' ? row.values.Timestamp : event.timestamp,
+      );
+      if (!Number.isNaN(time)) identityRows.push({ time, row, event });
+    }
+  };
+
   const handle = (event: EvtxEvent, file: string) => {
     events++;
-    const fields = evtxEventFields(event);
-    const matched = ruleSet.match(fields);
-    if (matched.length === 0) return;
     const ref: AlertEvent = {
       file,
       recordId: event.system.eventRecordId ?? event.recordId,
@@ -212,6 +236,10 @@ export async function scanFiles(
       eventId: event.system.eventId,
       computer: event.system.computer,
     };
+    if (options.identity) keepIdentityRows(normaliseWindowsEvent(event, file), ref);
+    const fields = evtxEventFields(event);
+    const matched = ruleSet.match(fields);
+    if (matched.length === 0) return;
     for (const index of matched) {
       const rule = ruleSet.rules[index];
       if (!rule) continue;
@@ -229,6 +257,33 @@ export async function scanFiles(
         ruleFile: rule.source.file,
       });
     }
+  };
+
+  // Samba AD audit logs: one JSON record per line, normalised straight to Identity rows.
+  const readSamba = (text: string, file: string): number => {
+    const { rows, problems, records } = readSambaAuditLines(text, file);
+    for (const p of problems) problem({ file, severity: 'error', message: `line ${p.line}: ${p.message}` });
+    for (const row of rows) {
+      if (!options.identity || !row.table.startsWith('Identity')) continue;
+      const extra = row.values.AdditionalFields;
+      const eventId =
+        typeof extra === 'object' &&
+        extra !== null &&
+        !Array.isArray(extra) &&
+        typeof extra.EventId === 'number'
+          ? extra.EventId
+          : 0;
+      const timestamp = typeof row.values.Timestamp === 'string' ? row.values.Timestamp : '';
+      const computer = row.values.DestinationDeviceName ?? row.values.DeviceName;
+      keepIdentityRows([row], {
+        file,
+        timestamp,
+        channel: 'Samba audit',
+        eventId,
+        computer: typeof computer === 'string' ? computer : '',
+      });
+    }
+    return records;
   };
 
   for (let i = 0; i < files.length; i++) {
@@ -265,7 +320,9 @@ export async function scanFiles(
       } catch (e) {
         problem({ file, severity: 'error', message: `cannot read: ${errorText(e)}` });
       }
-      if (text !== undefined) for (const event of readJsonEvents(text, file, problem)) handle(event, file);
+      if (text !== undefined && isSambaAuditText(text)) events += readSamba(text, file);
+      else if (text !== undefined)
+        for (const event of readJsonEvents(text, file, problem)) handle(event, file);
     }
     bytesDone += size;
   }
@@ -277,6 +334,17 @@ export async function scanFiles(
     bytesTotal,
     events,
   });
+
+  // Identity detectors, like correlations, see rows in event-time order across files.
+  if (options.identity) {
+    identityRows.sort((a, b) => a.time - b.time);
+    const engine = new IdentityEngine(options.identity.detectors, options.identity.config);
+    for (const { row, event } of identityRows) {
+      for (const alert of engine.push(row, event))
+        if (levelOrder[alert.level] >= minLevel) alerts.push(alert);
+    }
+    for (const alert of engine.flush()) if (levelOrder[alert.level] >= minLevel) alerts.push(alert);
+  }
 
   // Correlations see matches in event-time order, whatever order the files came in.
   pending.sort((a, b) => a.time - b.time || a.rule - b.rule);
