@@ -10,7 +10,7 @@ import {
   type IdentityFinding,
   text,
 } from './detector.ts';
-import { KeyedWindows, unique } from './windows.ts';
+import { Cooldown, KeyedWindows, unique } from './windows.ts';
 
 const passwordFailures = new Set([
   'WrongPassword',
@@ -42,6 +42,8 @@ function makeDetector(meta: DetectorMeta, accepts: (row: TableRow) => boolean): 
     create({ thresholds: t }) {
       const windowMs = (t.windowMinutes ?? 10) * 60_000;
       const bySource = new KeyedWindows<Failure>(windowMs, SOURCES, PER_SOURCE);
+      // One alert per source and hour: an attack that goes on is one incident, not many.
+      const cooldown = new Cooldown(60 * 60_000, SOURCES);
       return {
         push(row, _time, event): IdentityFinding[] {
           if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.failure)
@@ -63,6 +65,7 @@ function makeDetector(meta: DetectorMeta, accepts: (row: TableRow) => boolean): 
           const vertical = onThis >= (t.failures ?? Number.POSITIVE_INFINITY);
           if (!spray && !vertical) return [];
           bySource.clear(source);
+          if (!cooldown.take(source, _time)) return [];
           const named = spray ? accounts : [account];
           return [
             {
@@ -78,7 +81,7 @@ function makeDetector(meta: DetectorMeta, accepts: (row: TableRow) => boolean): 
           ];
         },
         get size() {
-          return bySource.size;
+          return bySource.size + cooldown.size;
         },
       };
     },

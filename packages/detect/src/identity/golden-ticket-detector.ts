@@ -18,7 +18,7 @@
 //   like none.
 import { LogonAction, type TableRow } from '@palisade/schema';
 import { accountLabel, extra, type IdentityDetector, type IdentityFinding, text } from './detector.ts';
-import { canonicalAccount } from './directory.ts';
+import { canonicalAccount, canonicalHost } from './directory.ts';
 import { Cooldown, unique } from './windows.ts';
 
 const ACCOUNTS = 200_000;
@@ -49,6 +49,10 @@ export const goldenTicketNonexistentAccountDetector: IdentityDetector = {
         if (!kind) return [];
         const name = text(row, 'AccountName');
         if (!name || known.has(canonicalAccount(name)) || name.toUpperCase() === 'ANONYMOUS LOGON') return [];
+        // A computer's own machine account logging on to that computer (WMI, services) uses a
+        // ticket the KDC issued to it, whatever its spelling in the event.
+        if (name.endsWith('$') && canonicalHost(name) === canonicalHost(text(row, 'DestinationDeviceName')))
+          return [];
         if (
           directory.isSensitiveAccount(name) ||
           directory.isHoneytokenAccount(name) ||
