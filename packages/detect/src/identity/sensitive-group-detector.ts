@@ -4,6 +4,7 @@
 import { DirectoryAction } from '@palisade/schema';
 import { type DetectorMeta, extra, type IdentityDetector, text } from './detector.ts';
 import { rdnValue } from './directory.ts';
+import { actorLabel } from './directory-change.ts';
 import { unique } from './windows.ts';
 
 const meta: DetectorMeta = {
@@ -34,9 +35,8 @@ export const sensitiveGroupDetector: IdentityDetector = {
           text(row, 'TargetAccountDisplayName') ||
           rdnValue(extra(row, 'MemberName')) ||
           extra(row, 'MemberSid');
-        const actor = text(row, 'AccountDomain')
-          ? `${text(row, 'AccountDomain')}\\${text(row, 'AccountName')}`
-          : text(row, 'AccountName');
+        // Samba names the actor by SID only.
+        const actor = actorLabel(row);
         return [
           {
             timestamp: text(row, 'Timestamp') || event.timestamp,
