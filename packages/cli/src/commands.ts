@@ -82,6 +82,16 @@ export const commands: readonly CommandSpec[] = [
         help: "a YAML map of placeholder name to values, for rules using '|expand'",
       },
       {
+        name: 'identity-config',
+        type: 'string',
+        help: 'a YAML file for the identity detectors: honeytokens, sensitive groups and accounts, domain controllers, levels, test mode, exclusions',
+      },
+      {
+        name: 'no-identity',
+        type: 'boolean',
+        help: "run Sigma rules only, not Palisade's identity detectors",
+      },
+      {
         name: 'min-level',
         type: 'string',
         short: 'l',

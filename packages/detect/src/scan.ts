@@ -236,7 +236,7 @@ export async function scanFiles(
       eventId: event.system.eventId,
       computer: event.system.computer,
     };
-    if (options.identity) keepIdentityRows(normaliseWindowsEvent(event, file), ref);
+    if (options.identity) keepIdentityRows(normaliseWindowsEvent(event, file, { raw: false }), ref);
     const fields = evtxEventFields(event);
     const matched = ruleSet.match(fields);
     if (matched.length === 0) return;

@@ -10,7 +10,7 @@ export {
 } from './normalise/samba-audit.ts';
 export { normaliseSecurityDeviceEvent } from './normalise/security-device.ts';
 export { normaliseSysmonEvent } from './normalise/sysmon-device.ts';
-export { normaliseWindowsEvent } from './normalise/windows-identity.ts';
+export { type NormaliseOptions, normaliseWindowsEvent } from './normalise/windows-identity.ts';
 export type { Dynamic, RowProblem, RowValue, TableRow } from './rows.ts';
 export { checkRow } from './rows.ts';
 export type { ColumnSpec, ColumnType, TableName, TableSpec } from './tables.ts';

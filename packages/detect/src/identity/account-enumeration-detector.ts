@@ -33,6 +33,7 @@ const INCIDENT_MS = 60 * 60_000;
 const meta: DetectorMeta = {
   id: 'identity/account-enumeration',
   externalId: 2003,
+  tables: ['IdentityLogonEvents'],
   title: 'Account enumeration reconnaissance',
   severity: 'medium',
   tactics: ['Discovery'],

@@ -9,6 +9,7 @@ import { Cooldown } from './windows.ts';
 const meta: DetectorMeta = {
   id: 'identity/adminsdholder',
   externalId: 2430,
+  tables: ['IdentityDirectoryEvents'],
   title: 'Suspicious modification of domain AdminSdHolder',
   severity: 'high',
   tactics: ['Persistence', 'Privilege Escalation'],

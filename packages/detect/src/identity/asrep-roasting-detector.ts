@@ -24,6 +24,7 @@ const INCIDENT_MS = 60 * 60_000;
 const meta: DetectorMeta = {
   id: 'identity/asrep-roasting',
   externalId: 2412,
+  tables: ['IdentityLogonEvents'],
   title: 'Suspected AS-REP Roasting attack',
   severity: 'high',
   tactics: ['Credential Access'],

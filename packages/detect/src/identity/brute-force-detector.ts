@@ -92,6 +92,7 @@ export const bruteForceDetector = makeDetector(
   {
     id: 'identity/brute-force',
     externalId: 2023,
+    tables: ['IdentityLogonEvents'],
     title: 'Suspected Brute Force attack (Kerberos, NTLM)',
     severity: 'medium',
     tactics: ['Credential Access'],
@@ -111,6 +112,7 @@ export const ldapBruteForceDetector = makeDetector(
   {
     id: 'identity/brute-force-ldap',
     externalId: 2004,
+    tables: ['IdentityLogonEvents'],
     title: 'Suspected Brute Force attack (LDAP)',
     severity: 'medium',
     tactics: ['Credential Access'],

@@ -49,6 +49,7 @@ export const dcShadowPromotionDetector: IdentityDetector = {
   meta: {
     id: 'identity/dcshadow-promotion',
     externalId: 2028,
+    tables: ['IdentityDirectoryEvents'],
     title: 'Suspected DCShadow attack (domain controller promotion)',
     severity: 'high',
     tactics: ['Defense Evasion'],
@@ -82,6 +83,7 @@ export const dcShadowReplicationDetector: IdentityDetector = {
   meta: {
     id: 'identity/dcshadow-replication',
     externalId: 2029,
+    tables: ['IdentityDirectoryEvents'],
     title: 'Suspected DCShadow attack (domain controller replication request)',
     severity: 'high',
     tactics: ['Defense Evasion'],

@@ -8,6 +8,7 @@ import { Cooldown, unique } from './windows.ts';
 const meta: DetectorMeta = {
   id: 'identity/dcsync',
   externalId: 2006,
+  tables: ['IdentityDirectoryEvents'],
   title: 'Suspected DCSync attack (replication of directory services)',
   severity: 'high',
   tactics: ['Credential Access', 'Persistence'],

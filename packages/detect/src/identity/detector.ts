@@ -1,7 +1,7 @@
 // The shape of an identity detector (Defender for Identity parity): metadata as data, and a
 // stateful instance fed Identity* rows in event-time order. Detectors never read the wall clock;
 // their state is bounded.
-import type { TableRow } from '@palisade/schema';
+import type { TableName, TableRow } from '@palisade/schema';
 import type { AlertEvent } from '../alert.ts';
 import type { DirectoryKnowledge } from './directory.ts';
 
@@ -17,6 +17,8 @@ export interface DetectorMeta {
   readonly id: string;
   /** The Defender for Identity external alert id this detector matches. */
   readonly externalId: number;
+  /** The tables whose rows it reads; the engine gives it no others. */
+  readonly tables: readonly TableName[];
   readonly title: string;
   readonly severity: IdentitySeverity;
   /** MITRE ATT&CK tactic names and technique ids. */

@@ -10,6 +10,7 @@ import { Cooldown } from './windows.ts';
 const meta: DetectorMeta = {
   id: 'identity/dsrm-password',
   externalId: 2438,
+  tables: ['IdentityDirectoryEvents'],
   title: 'Directory Services Restore Mode Password Change',
   severity: 'medium',
   tactics: ['Persistence'],

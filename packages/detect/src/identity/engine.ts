@@ -86,6 +86,8 @@ function excluded(f: IdentityFinding, ex: CompiledExclusions): boolean {
 export class IdentityEngine {
   readonly directory: DirectoryKnowledge;
   private readonly running: Running[];
+  // The running detectors by the table they read, so each row meets only those.
+  private readonly byTable = new Map<string, Running[]>();
   private firstTime: number | undefined;
   private readonly config: IdentityEngineConfig;
 
@@ -111,6 +113,10 @@ export class IdentityEngine {
           exclusions: compileExclusions(config.exclusions, config.detectorExclusions?.[detector.meta.id]),
         };
       });
+    for (const r of this.running) {
+      for (const table of r.detector.meta.tables)
+        this.byTable.set(table, [...(this.byTable.get(table) ?? []), r]);
+    }
   }
 
   /** Feeds one row (in event-time order); returns the alerts it completes. */
@@ -122,7 +128,7 @@ export class IdentityEngine {
     this.firstTime ??= time;
     this.directory.observe(row);
     const alerts: Alert[] = [];
-    for (const r of this.running) {
+    for (const r of this.byTable.get(row.table) ?? []) {
       const findings = r.state.push(row, time, event);
       if (findings.length === 0) continue;
       // During learning the detector builds its baseline but raises nothing.

@@ -30,6 +30,7 @@ export const goldenTicketNonexistentAccountDetector: IdentityDetector = {
   meta: {
     id: 'identity/golden-ticket-nonexistent-account',
     externalId: 2027,
+    tables: ['IdentityLogonEvents', 'IdentityDirectoryEvents'],
     title: 'Suspected Golden Ticket usage (nonexistent account)',
     severity: 'high',
     tactics: ['Persistence', 'Privilege Escalation', 'Lateral Movement'],
@@ -91,6 +92,7 @@ export const goldenTicketTimeAnomalyDetector: IdentityDetector = {
   meta: {
     id: 'identity/golden-ticket-time-anomaly',
     externalId: 2022,
+    tables: ['IdentityLogonEvents'],
     title: 'Suspected Golden Ticket usage (time anomaly)',
     severity: 'high',
     tactics: ['Persistence', 'Privilege Escalation', 'Lateral Movement'],

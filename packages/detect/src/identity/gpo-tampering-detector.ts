@@ -12,6 +12,7 @@ import { type AttributeChange, actorLabel, attributeChange, rowFinding } from '.
 const meta: DetectorMeta = {
   id: 'identity/gpo-tampering',
   externalId: 2440,
+  tables: ['IdentityDirectoryEvents'],
   title: 'Group Policy Tampering (Preview)',
   severity: 'medium',
   tactics: ['Defense Evasion'],

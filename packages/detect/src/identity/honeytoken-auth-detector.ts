@@ -11,6 +11,7 @@ const INCIDENT_MS = 60 * 60_000;
 const meta: DetectorMeta = {
   id: 'identity/honeytoken-authentication',
   externalId: 2014,
+  tables: ['IdentityLogonEvents'],
   title: 'Honeytoken authentication activity',
   severity: 'medium',
   tactics: ['Credential Access', 'Discovery'],

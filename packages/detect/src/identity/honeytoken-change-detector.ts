@@ -60,6 +60,7 @@ export const honeytokenChangeDetector = honeytokenDetector(
   {
     id: 'identity/honeytoken-attributes',
     externalId: 2427,
+    tables: ['IdentityDirectoryEvents'],
     title: 'Honeytoken user attributes modified',
     severity: 'high',
     tactics: ['Persistence'],
@@ -93,6 +94,7 @@ export const honeytokenGroupDetector = honeytokenDetector(
   {
     id: 'identity/honeytoken-group',
     externalId: 2428,
+    tables: ['IdentityDirectoryEvents'],
     title: 'Honeytoken group membership changed',
     severity: 'high',
     tactics: ['Persistence'],

@@ -22,6 +22,7 @@ const INCIDENT_MS = 60 * 60_000;
 const meta: DetectorMeta = {
   id: 'identity/kerberoasting',
   externalId: 2410,
+  tables: ['IdentityLogonEvents'],
   title: 'Suspected Kerberos SPN exposure',
   severity: 'high',
   tactics: ['Credential Access'],
@@ -62,7 +63,6 @@ export const kerberoastingDetector: IdentityDetector = {
         const ip = text(row, 'IPAddress');
         if (directory.isDomainController(ip) || (name.endsWith('$') && directory.isDomainController(name)))
           return [];
-        const who = accountLabel(row);
         const key = `${canonicalAccount(name)}|${ip}`;
         const requests = byRequester.add(key, time, { service, weak: isWeakTicket(row), event });
         const services = distinct(requests);
@@ -74,6 +74,7 @@ export const kerberoastingDetector: IdentityDetector = {
           return [];
         byRequester.clear(key);
         if (!incidents.take(key, time)) return [];
+        const who = accountLabel(row);
         return [
           {
             timestamp: text(row, 'Timestamp') || event.timestamp,

@@ -23,6 +23,7 @@ const PLACES_PER_ACCOUNT = 64;
 const meta: DetectorMeta = {
   id: 'identity/pass-the-hash',
   externalId: 2017,
+  tables: ['IdentityLogonEvents'],
   title: 'Suspected identity theft (pass-the-hash)',
   severity: 'high',
   tactics: ['Lateral Movement'],
@@ -70,9 +71,8 @@ export const passTheHashDetector: IdentityDetector = {
       push(row, time, event): IdentityFinding[] {
         if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.success) return [];
         const name = text(row, 'AccountName');
-        if (!name || name.endsWith('$') || name.toUpperCase() === 'ANONYMOUS LOGON') return [];
-        const who = accountLabel(row);
-        const timestamp = text(row, 'Timestamp') || event.timestamp;
+        if (!name || name.endsWith('$') || (name.length === 15 && name.toUpperCase() === 'ANONYMOUS LOGON'))
+          return [];
 
         if (isNewCredentialsBySeclogo(row)) {
           // Logged on the computer where the hash was injected: that computer is the source.
@@ -83,9 +83,9 @@ export const passTheHashDetector: IdentityDetector = {
             .join('\\');
           return [
             {
-              timestamp,
-              description: `${who} started a NewCredentials logon (logon type 9) through the secondary-logon process on ${host || 'an unknown computer'}${outbound ? `, with the network credentials of ${outbound}` : ''}: the trace of pass-the-hash (mimikatz sekurlsa::pth) or runas /netonly`,
-              accounts: [who],
+              timestamp: text(row, 'Timestamp') || event.timestamp,
+              description: `${accountLabel(row)} started a NewCredentials logon (logon type 9) through the secondary-logon process on ${host || 'an unknown computer'}${outbound ? `, with the network credentials of ${outbound}` : ''}: the trace of pass-the-hash (mimikatz sekurlsa::pth) or runas /netonly`,
+              accounts: [accountLabel(row)],
               devices: unique([host]),
               ips: [],
               events: [event],
@@ -116,9 +116,9 @@ export const passTheHashDetector: IdentityDetector = {
         const from = source && ip ? `${source} (${ip})` : source || ip;
         return [
           {
-            timestamp,
-            description: `${who} logged on with NTLM from ${from}${server ? ` to ${server}` : ''}, a computer the account has not used in the ${Math.round((time - since) / DAY_MS)} days it has been observed`,
-            accounts: [who],
+            timestamp: text(row, 'Timestamp') || event.timestamp,
+            description: `${accountLabel(row)} logged on with NTLM from ${from}${server ? ` to ${server}` : ''}, a computer the account has not used in the ${Math.round((time - since) / DAY_MS)} days it has been observed`,
+            accounts: [accountLabel(row)],
             devices: unique([source]),
             ips: unique([ip]),
             events: [event],

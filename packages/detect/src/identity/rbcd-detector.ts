@@ -10,6 +10,7 @@ import { Cooldown } from './windows.ts';
 const meta: DetectorMeta = {
   id: 'identity/rbcd-by-machine',
   externalId: 2423,
+  tables: ['IdentityDirectoryEvents'],
   title:
     'Suspicious modification of the Resource Based Constrained Delegation attribute by a machine account',
   severity: 'high',

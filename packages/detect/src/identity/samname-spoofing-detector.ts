@@ -12,6 +12,7 @@ import { Cooldown, unique } from './windows.ts';
 const meta: DetectorMeta = {
   id: 'identity/samname-spoofing',
   externalId: 2419,
+  tables: ['IdentityDirectoryEvents'],
   title:
     'Suspicious modification of a sAMNameAccount attribute (CVE-2021-42278 and CVE-2021-42287 exploitation)',
   severity: 'high',

@@ -10,6 +10,7 @@ import { unique } from './windows.ts';
 const meta: DetectorMeta = {
   id: 'identity/sensitive-group-addition',
   externalId: 2024,
+  tables: ['IdentityDirectoryEvents'],
   title: 'Suspicious additions to sensitive groups',
   severity: 'medium',
   tactics: ['Persistence', 'Credential Access'],

@@ -11,6 +11,7 @@ import { Cooldown } from './windows.ts';
 const meta: DetectorMeta = {
   id: 'identity/suspicious-service',
   externalId: 2026,
+  tables: ['IdentityDirectoryEvents'],
   title: 'Suspicious service creation',
   severity: 'medium',
   tactics: ['Execution', 'Persistence', 'Privilege Escalation', 'Defense Evasion', 'Lateral Movement'],

@@ -10,6 +10,7 @@ import { Cooldown } from './windows.ts';
 const meta: DetectorMeta = {
   id: 'identity/shadow-credentials',
   externalId: 2431,
+  tables: ['IdentityDirectoryEvents'],
   title: 'Suspected account takeover using shadow credentials',
   severity: 'high',
   tactics: ['Credential Access'],

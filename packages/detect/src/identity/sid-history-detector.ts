@@ -11,6 +11,7 @@ import { Cooldown, unique } from './windows.ts';
 const meta: DetectorMeta = {
   id: 'identity/sid-history',
   externalId: 1106,
+  tables: ['IdentityDirectoryEvents'],
   title: 'Suspected SID-History injection',
   severity: 'high',
   tactics: ['Privilege Escalation'],

@@ -18,6 +18,7 @@ import { Cooldown } from './windows.ts';
 const meta: DetectorMeta = {
   id: 'identity/zerologon',
   externalId: 2411,
+  tables: ['IdentityDirectoryEvents'],
   title: 'Suspected Netlogon privilege elevation attempt (CVE-2020-1472 exploitation)',
   severity: 'high',
   tactics: ['Privilege Escalation'],

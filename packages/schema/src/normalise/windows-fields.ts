@@ -46,7 +46,10 @@ export function readRecord(event: EvtxEvent): WindowsRecord {
     provider: present(system.provider),
     computer: present(system.computer),
     userId: present(system.userId),
-    names: Object.keys(payload),
+    // Listed only when a builder asks (few do).
+    get names() {
+      return Object.keys(payload);
+    },
     raw: rawValue,
     text: (name) => rawValue(name)?.trim(),
     insertionStrings: Array.isArray(data) ? data.filter((v) => typeof v === 'string') : [],
@@ -66,6 +69,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
 }
 
 function isAbsent(v: string): boolean {
+  // Most values have no surrounding white space: check them without trimming (a copy).
+  if (v === '' || v === '-') return true;
+  const first = v.charCodeAt(0);
+  const last = v.charCodeAt(v.length - 1);
+  if (first > 32 && last > 32) return false;
   const t = v.trim();
   return t === '' || t === '-';
 }
@@ -145,7 +153,10 @@ export function firstRdnValue(dn: string | undefined): string | undefined {
 /** An AdditionalFields object without its absent entries. */
 export function fields(entries: Record<string, Dynamic | undefined>): { [key: string]: Dynamic } {
   const out: { [key: string]: Dynamic } = {};
-  for (const [k, v] of Object.entries(entries)) if (v !== undefined) out[k] = v;
+  for (const k in entries) {
+    const v = entries[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out;
 }
 

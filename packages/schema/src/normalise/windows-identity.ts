@@ -20,6 +20,12 @@ function builderFor(r: WindowsRecord): IdentityBuilder | undefined {
   return builders?.[r.eventId];
 }
 
+/** How to normalise. */
+export interface NormaliseOptions {
+  /** Whether to add the PalisadeRawEvents row (default true); detection alone does not need it. */
+  readonly raw?: boolean;
+}
+
 /**
  * Normalises one Windows event: zero or one Identity* row and always one PalisadeRawEvents row,
  * all sharing a ReportId (`computer:channel:recordId`). Missing fields give empty values.
@@ -27,7 +33,11 @@ function builderFor(r: WindowsRecord): IdentityBuilder | undefined {
  * @example
  * for await (const event of readEvtx('Security.evtx')) rows.push(...normaliseWindowsEvent(event));
  */
-export function normaliseWindowsEvent(event: EvtxEvent, source = 'evtx'): TableRow[] {
+export function normaliseWindowsEvent(
+  event: EvtxEvent,
+  source = 'evtx',
+  options: NormaliseOptions = {},
+): TableRow[] {
   const record = readRecord(event);
   const recordId = wholeNumber(event?.system?.eventRecordId) ?? wholeNumber(event?.recordId);
   const reportId = `${record.computer ?? ''}:${record.channel ?? ''}:${recordId ?? ''}`;
@@ -38,11 +48,17 @@ export function normaliseWindowsEvent(event: EvtxEvent, source = 'evtx'): TableR
   const rows: TableRow[] = [];
   const draft = builderFor(record)?.(record);
   if (draft) {
-    rows.push({
-      table: draft.table,
-      values: defined({ Timestamp: timestamp, ...draft.values, ReportId: reportId }),
-    });
+    // Built key by key: this runs for every record, and spreads and entries() cost.
+    const values: Record<string, RowValue> = {};
+    if (timestamp !== undefined) values.Timestamp = timestamp;
+    for (const k in draft.values) {
+      const v = draft.values[k];
+      if (v !== undefined) values[k] = v;
+    }
+    values.ReportId = reportId;
+    rows.push({ table: draft.table, values });
   }
+  if (options.raw === false) return rows;
   const data: Dynamic | undefined = event?.eventData ?? event?.userData;
   rows.push({
     table: 'PalisadeRawEvents',
@@ -68,6 +84,9 @@ function wholeNumber(v: unknown): number | undefined {
 /** Row values without the absent ones. */
 function defined(values: Record<string, RowValue | undefined>): Record<string, RowValue> {
   const out: Record<string, RowValue> = {};
-  for (const [k, v] of Object.entries(values)) if (v !== undefined) out[k] = v;
+  for (const k in values) {
+    const v = values[k];
+    if (v !== undefined) out[k] = v;
+  }
   return out;
 }
