@@ -5,7 +5,7 @@ import { LogonAction } from '@palisade/schema';
 import type { AlertEvent } from '../alert.ts';
 import { type DetectorMeta, type IdentityDetector, type IdentityFinding, text } from './detector.ts';
 import { canonicalAccount } from './directory.ts';
-import { Cooldown, KeyedWindows, unique } from './windows.ts';
+import { Cooldown, distinctBy, KeyedWindows, unique } from './windows.ts';
 
 /** Failures that say the name is unknown to the domain. */
 const unknownReasons = new Set(['NoSuchUser', 'PrincipalUnknown']);
@@ -75,11 +75,19 @@ export const accountEnumerationDetector: IdentityDetector = {
         if (!source || !name) return [];
         const guesses = bySource.add(source, time, { key: canonicalAccount(name), name, exists, event });
         if (exists) return [];
-        const unknown = distinct(guesses.filter((g) => !g.exists));
+        const unknown = distinctBy(
+          guesses.filter((g) => !g.exists),
+          (g) => g.key,
+          (g) => g.name,
+        );
         if (unknown.length < needed) return [];
         bySource.clear(source);
         if (!incidents.take(source, time)) return [];
-        const matched = distinct(guesses.filter((g) => g.exists));
+        const matched = distinctBy(
+          guesses.filter((g) => g.exists),
+          (g) => g.key,
+          (g) => g.name,
+        );
         const total = unknown.length + matched.length;
         return [
           {
@@ -104,11 +112,6 @@ export const accountEnumerationDetector: IdentityDetector = {
 };
 
 /** The names of guesses, once each (as first written), in the order first tried. */
-function distinct(guesses: readonly Guess[]): string[] {
-  const byKey = new Map<string, string>();
-  for (const g of guesses) if (!byKey.has(g.key)) byKey.set(g.key, g.name);
-  return [...byKey.values()];
-}
 
 function list(names: readonly string[]): string {
   return `${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}`;

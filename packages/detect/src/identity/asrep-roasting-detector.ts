@@ -10,11 +10,11 @@ import {
   extra,
   type IdentityDetector,
   type IdentityFinding,
+  isWeakTicket,
   text,
 } from './detector.ts';
 import { canonicalAccount } from './directory.ts';
-import { isWeakTicket } from './kerberoasting-detector.ts';
-import { Cooldown, KeyedWindows, unique } from './windows.ts';
+import { Cooldown, distinctBy, KeyedWindows, unique } from './windows.ts';
 
 const SOURCES = 50_000;
 const PER_SOURCE = 1_000;
@@ -67,8 +67,16 @@ export const asrepRoastingDetector: IdentityDetector = {
           weak: isWeakTicket(row),
           event,
         });
-        const accounts = distinct(replies);
-        const weak = distinct(replies.filter((r) => r.weak));
+        const accounts = distinctBy(
+          replies,
+          (r) => r.key,
+          (r) => r.account,
+        );
+        const weak = distinctBy(
+          replies.filter((r) => r.weak),
+          (r) => r.key,
+          (r) => r.account,
+        );
         if (
           weak.length < (t.rc4Accounts ?? Number.POSITIVE_INFINITY) &&
           accounts.length < (t.accounts ?? Number.POSITIVE_INFINITY)
@@ -98,9 +106,3 @@ export const asrepRoastingDetector: IdentityDetector = {
     };
   },
 };
-
-function distinct(replies: readonly Reply[]): string[] {
-  const byKey = new Map<string, string>();
-  for (const r of replies) if (!byKey.has(r.key)) byKey.set(r.key, r.account);
-  return [...byKey.values()];
-}

@@ -109,3 +109,17 @@ export function accountLabel(row: TableRow): string {
   const domain = text(row, 'AccountDomain');
   return domain && name ? `${domain}\\${name}` : name;
 }
+
+/** Ticket encryption types offline cracking favours: DES (1, 3) and RC4-HMAC (0x17, 0x18). RFC 3961, RFC 4757. */
+const weakEncryptionTypes = new Set([0x1, 0x3, 0x17, 0x18]);
+
+/** Whether a Kerberos row's ticket is RC4- or DES-encrypted (`TicketEncryptionType` like `0x17`). */
+export function isWeakTicket(row: TableRow): boolean {
+  const v = extra(row, 'TicketEncryptionType').trim();
+  const n = /^0x[0-9a-f]+$/i.test(v)
+    ? Number.parseInt(v.slice(2), 16)
+    : /^\d+$/.test(v)
+      ? Number(v)
+      : Number.NaN;
+  return weakEncryptionTypes.has(n);
+}

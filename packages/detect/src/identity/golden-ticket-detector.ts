@@ -19,7 +19,7 @@
 import { LogonAction, type TableRow } from '@palisade/schema';
 import { accountLabel, extra, type IdentityDetector, type IdentityFinding, text } from './detector.ts';
 import { canonicalAccount, canonicalHost } from './directory.ts';
-import { Cooldown, unique } from './windows.ts';
+import { Cooldown, setRecent, unique } from './windows.ts';
 
 const ACCOUNTS = 200_000;
 const DOMAINS = 1_000;
@@ -125,8 +125,8 @@ export const goldenTicketTimeAnomalyDetector: IdentityDetector = {
         const domain = text(row, 'AccountDomain').toLowerCase();
         if (isTgtIssued(row) || isTgtRenewed(row)) {
           if (isTgtIssued(row) && domain && realms.size < DOMAINS) realms.add(domain);
-          remember(bySource, `${account}|${ip}`, time, ACCOUNTS);
-          remember(byAccount, account, time, ACCOUNTS);
+          setRecent(bySource, `${account}|${ip}`, time, ACCOUNTS);
+          setRecent(byAccount, account, time, ACCOUNTS);
           return [];
         }
         if (!isTgsRequest(row) || isKrbtgt(row) || !domain || !realms.has(domain)) return [];
@@ -201,9 +201,9 @@ function learnAccounts(row: TableRow, time: number, known: Map<string, number>, 
   const domain = text(row, 'AccountDomain');
   if (row.table === 'IdentityDirectoryEvents') {
     const target = text(row, 'TargetAccountDisplayName');
-    if (target) remember(known, canonicalAccount(target), time, ACCOUNTS);
+    if (target) setRecent(known, canonicalAccount(target), time, ACCOUNTS);
     if (!name) return;
-    remember(known, canonicalAccount(name), time, ACCOUNTS);
+    setRecent(known, canonicalAccount(name), time, ACCOUNTS);
     if (domain) addBounded(spellings.logon, domain, DOMAINS);
     return;
   }
@@ -214,7 +214,7 @@ function learnAccounts(row: TableRow, time: number, known: Map<string, number>, 
   const exists = success
     ? isTgtIssued(row) || ntlmValidated
     : existingReasons.has(text(row, 'FailureReason'));
-  if (exists) remember(known, canonicalAccount(name), time, ACCOUNTS);
+  if (exists) setRecent(known, canonicalAccount(name), time, ACCOUNTS);
   const kind = success ? ticketUse(row) : undefined;
   if (kind && domain && known.has(canonicalAccount(name))) addBounded(spellings[kind], domain, DOMAINS);
 }
@@ -272,16 +272,6 @@ function isKrbtgt(row: TableRow): boolean {
 
 function isLoopback(ip: string): boolean {
   return ip === '::1' || ip.startsWith('127.');
-}
-
-/** Sets a key, most recent last, dropping the least recently set key beyond `cap`. */
-function remember(map: Map<string, number>, key: string, value: number, cap: number): void {
-  map.delete(key);
-  if (map.size >= cap) {
-    const oldest = map.keys().next().value;
-    if (oldest !== undefined) map.delete(oldest);
-  }
-  map.set(key, value);
 }
 
 /** Adds to a set that stops growing at `cap`. */

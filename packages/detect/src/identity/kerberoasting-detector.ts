@@ -1,7 +1,7 @@
 // 2410 Suspected Kerberos SPN exposure (Kerberoasting): one account on one source requests
 // service tickets (4769) for many distinct user-account services within minutes, above all with
 // RC4 tickets, whose encrypted part can be cracked offline for the service account's password.
-import { LogonAction, type TableRow } from '@palisade/schema';
+import { LogonAction } from '@palisade/schema';
 import type { AlertEvent } from '../alert.ts';
 import {
   accountLabel,
@@ -9,10 +9,11 @@ import {
   extra,
   type IdentityDetector,
   type IdentityFinding,
+  isWeakTicket,
   text,
 } from './detector.ts';
 import { canonicalAccount } from './directory.ts';
-import { Cooldown, KeyedWindows, unique } from './windows.ts';
+import { Cooldown, distinctBy, KeyedWindows, unique } from './windows.ts';
 
 const KEYS = 50_000;
 const PER_KEY = 1_000;
@@ -65,8 +66,16 @@ export const kerberoastingDetector: IdentityDetector = {
           return [];
         const key = `${canonicalAccount(name)}|${ip}`;
         const requests = byRequester.add(key, time, { service, weak: isWeakTicket(row), event });
-        const services = distinct(requests);
-        const weak = distinct(requests.filter((r) => r.weak));
+        const services = distinctBy(
+          requests,
+          (r) => r.service.toLowerCase(),
+          (r) => r.service,
+        );
+        const weak = distinctBy(
+          requests.filter((r) => r.weak),
+          (r) => r.service.toLowerCase(),
+          (r) => r.service,
+        );
         if (
           weak.length < (t.rc4Services ?? Number.POSITIVE_INFINITY) &&
           services.length < (t.services ?? Number.POSITIVE_INFINITY)
@@ -95,26 +104,3 @@ export const kerberoastingDetector: IdentityDetector = {
     };
   },
 };
-
-/** Ticket encryption types offline cracking favours: DES (1, 3) and RC4-HMAC (0x17, 0x18). RFC 3961, RFC 4757. */
-const weakEncryptionTypes = new Set([0x1, 0x3, 0x17, 0x18]);
-
-/** Whether a Kerberos row's ticket is RC4- or DES-encrypted (`TicketEncryptionType` like `0x17`). */
-export function isWeakTicket(row: TableRow): boolean {
-  const v = extra(row, 'TicketEncryptionType').trim();
-  const n = /^0x[0-9a-f]+$/i.test(v)
-    ? Number.parseInt(v.slice(2), 16)
-    : /^\d+$/.test(v)
-      ? Number(v)
-      : Number.NaN;
-  return weakEncryptionTypes.has(n);
-}
-
-function distinct(requests: readonly Request[]): string[] {
-  const byKey = new Map<string, string>();
-  for (const r of requests) {
-    const k = r.service.toLowerCase();
-    if (!byKey.has(k)) byKey.set(k, r.service);
-  }
-  return [...byKey.values()];
-}

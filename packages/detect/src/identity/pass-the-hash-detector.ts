@@ -13,7 +13,7 @@ import {
   text,
 } from './detector.ts';
 import { canonicalAccount, canonicalHost } from './directory.ts';
-import { Cooldown, unique } from './windows.ts';
+import { Cooldown, setRecent, unique } from './windows.ts';
 
 const DAY_MS = 86_400_000;
 const ACCOUNTS = 100_000;
@@ -53,17 +53,8 @@ export const passTheHashDetector: IdentityDetector = {
     const seclogon = new Cooldown(10 * 60_000);
 
     function profileOf(account: string, time: number): Profile {
-      let p = profiles.get(account);
-      if (p) profiles.delete(account);
-      else {
-        p = { since: time, names: new Set(), ips: new Set() };
-        // The least recently active account goes first.
-        if (profiles.size >= ACCOUNTS) {
-          const oldest = profiles.keys().next().value;
-          if (oldest !== undefined) profiles.delete(oldest);
-        }
-      }
-      profiles.set(account, p);
+      const p = profiles.get(account) ?? { since: time, names: new Set<string>(), ips: new Set<string>() };
+      setRecent(profiles, account, p, ACCOUNTS);
       return p;
     }
 

@@ -72,3 +72,27 @@ export class Cooldown {
 export function unique(values: readonly string[]): string[] {
   return [...new Set(values.filter((v) => v !== ''))];
 }
+
+/** The labels of items with distinct keys, in first-seen order. */
+export function distinctBy<T>(
+  items: readonly T[],
+  key: (item: T) => string,
+  label: (item: T) => string,
+): string[] {
+  const byKey = new Map<string, string>();
+  for (const item of items) {
+    const k = key(item);
+    if (!byKey.has(k)) byKey.set(k, label(item));
+  }
+  return [...byKey.values()];
+}
+
+/** Sets `key` as the most recent entry of `map`, dropping the least recent beyond `cap`. */
+export function setRecent<K, V>(map: Map<K, V>, key: K, value: V, cap: number): void {
+  map.delete(key);
+  if (map.size >= cap) {
+    const oldest = map.keys().next().value;
+    if (oldest !== undefined) map.delete(oldest);
+  }
+  map.set(key, value);
+}
