@@ -15,7 +15,7 @@ import {
   str,
   utcTimestamp,
 } from './samba-fields.ts';
-import { attributeActions } from './windows-directory-events.ts';
+import { attributeChangeAction } from './windows-directory-events.ts';
 import { firstRdnValue } from './windows-fields.ts';
 
 type IdentityTable = 'IdentityLogonEvents' | 'IdentityDirectoryEvents';
@@ -270,22 +270,6 @@ function lookup(table: Readonly<Record<string, string>>, key: string | undefined
   return key !== undefined && Object.hasOwn(table, key) ? table[key] : undefined;
 }
 
-/** userAccountControl flags that grant delegation: TRUSTED_FOR_DELEGATION, TRUSTED_TO_AUTH_FOR_DELEGATION (MS-ADTS §2.2.16). */
-const delegationFlags = 0x80000 | 0x1000000;
-
-function modificationAction(attribute: string, values: readonly string[]) {
-  const name = attribute.toLowerCase();
-  const named = Object.hasOwn(attributeActions, name) ? attributeActions[name] : undefined;
-  if (named) return named;
-  if (
-    name === 'useraccountcontrol' &&
-    values.some((v) => /^\d+$/.test(v) && (Number(v) & delegationFlags) !== 0)
-  ) {
-    return DirectoryAction.delegationChanged;
-  }
-  return DirectoryAction.attributeChanged;
-}
-
 interface Modification {
   readonly operation: string | undefined;
   /** The values, absent when Samba redacted them (secret attributes). */
@@ -351,7 +335,7 @@ const dsdbChange: Builder = (d, source) => {
     for (const { operation: op, values } of modifications(spec)) {
       rows.push(
         row(
-          { ActionType: modificationAction(attribute, values ?? []) },
+          { ActionType: attributeChangeAction(attribute, values ?? []) },
           {
             EventId: 5136,
             AttributeLDAPDisplayName: attribute,

@@ -27,7 +27,7 @@ export const replicationRights: Readonly<Record<string, string>> = {
 };
 
 /** 5136 ActionType by the changed attribute's LDAP display name (lower case). */
-export const attributeActions: Readonly<Record<string, DirectoryActionType>> = {
+const attributeActions: Readonly<Record<string, DirectoryActionType>> = {
   samaccountname: DirectoryAction.samNameChanged,
   userprincipalname: DirectoryAction.upnChanged,
   sidhistory: DirectoryAction.sidHistoryChanged,
@@ -146,7 +146,7 @@ const objectModified: IdentityBuilder = (r) => {
   const value = r.text('AttributeValue');
   const operation = r.text('OperationType');
   return directory({
-    ActionType: modificationAction(attribute, value),
+    ActionType: attributeChangeAction(attribute, value === undefined ? [] : [value]),
     ...subject(r),
     TargetAccountDisplayName: firstRdnValue(r.text('ObjectDN')),
     AdditionalFields: fields({
@@ -162,15 +162,24 @@ const objectModified: IdentityBuilder = (r) => {
   });
 };
 
-function modificationAction(attribute: string | undefined, value: string | undefined): DirectoryActionType {
+/**
+ * The ActionType of a change to `attribute` with `values` (5136, and Samba's dsdbChange): by
+ * attribute name, or a delegation change when a userAccountControl value carries a delegation
+ * flag. A change is two records, old value deleted and new value added, so either one with the
+ * flag counts; a change that keeps a flag set counts too, as one record cannot tell.
+ */
+export function attributeChangeAction(
+  attribute: string | undefined,
+  values: readonly string[],
+): DirectoryActionType {
   const name = attribute?.toLowerCase() ?? '';
-  const action = attributeActions[name];
+  const action = Object.hasOwn(attributeActions, name) ? attributeActions[name] : undefined;
   if (action) return action;
-  // A userAccountControl value (decimal) carrying a delegation flag. A change is two records,
-  // old value deleted and new value added, so either one with the flag counts; a change that
-  // keeps a flag set counts too, as one record cannot tell.
-  if (name === 'useraccountcontrol' && value !== undefined && /^\d+$/.test(value)) {
-    if ((Number(value) & delegationFlags) !== 0) return DirectoryAction.delegationChanged;
+  if (
+    name === 'useraccountcontrol' &&
+    values.some((v) => /^\d+$/.test(v) && (Number(v) & delegationFlags) !== 0)
+  ) {
+    return DirectoryAction.delegationChanged;
   }
   return DirectoryAction.attributeChanged;
 }
