@@ -66,6 +66,11 @@ export const kerberoastingDetector: IdentityDetector = {
           return [];
         const key = `${canonicalAccount(name)}|${ip}`;
         const requests = byRequester.add(key, time, { service, weak: isWeakTicket(row), event });
+        // Distinct services are counted only when there are enough requests to reach a threshold.
+        const enoughWeak =
+          requests.reduce((n, r) => (r.weak ? n + 1 : n), 0) >= (t.rc4Services ?? Number.POSITIVE_INFINITY);
+        const enoughAll = requests.length >= (t.services ?? Number.POSITIVE_INFINITY);
+        if (!enoughWeak && !enoughAll) return [];
         const services = distinctBy(
           requests,
           (r) => r.service.toLowerCase(),

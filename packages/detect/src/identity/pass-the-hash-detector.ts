@@ -85,6 +85,9 @@ export const passTheHashDetector: IdentityDetector = {
           ];
         }
 
+        // Service-ticket requests repeat the address of the session's TGT request: learning from
+        // them adds nothing, and they are most of a DC's Kerberos traffic.
+        if (extra(row, 'KerberosRequest') === 'TGS') return [];
         const device = canonicalHost(text(row, 'DeviceName'));
         const ip = routable(text(row, 'IPAddress'));
         if (!device && !ip) return [];

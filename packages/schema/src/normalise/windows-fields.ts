@@ -33,27 +33,45 @@ export type IdentityBuilder = (record: WindowsRecord) => IdentityDraft | undefin
 
 /** Reads an event's fields. EventData is used when present, else UserData's one wrapper element. */
 export function readRecord(event: EvtxEvent): WindowsRecord {
-  const system: Partial<EvtxEvent['system']> = isObject(event?.system) ? event.system : {};
-  const payload = payloadOf(event);
-  const rawValue = (name: string): string | undefined => {
-    const v = Object.hasOwn(payload, name) ? payload[name] : undefined;
+  return new LenientRecord(event);
+}
+
+// A class rather than an object of closures: one allocation per record, on a hot path.
+class LenientRecord implements WindowsRecord {
+  readonly eventId: number | undefined;
+  readonly channel: string | undefined;
+  readonly provider: string | undefined;
+  readonly computer: string | undefined;
+  readonly userId: string | undefined;
+  private readonly payload: Record<string, unknown>;
+
+  constructor(event: EvtxEvent) {
+    const system: Partial<EvtxEvent['system']> = isObject(event?.system) ? event.system : {};
+    this.payload = payloadOf(event);
+    this.eventId = integer(system.eventId);
+    this.channel = present(system.channel);
+    this.provider = present(system.provider);
+    this.computer = present(system.computer);
+    this.userId = present(system.userId);
+  }
+
+  get names(): readonly string[] {
+    return Object.keys(this.payload);
+  }
+
+  get insertionStrings(): readonly string[] {
+    const data = this.payload.Data;
+    return Array.isArray(data) ? data.filter((v): v is string => typeof v === 'string') : [];
+  }
+
+  raw(name: string): string | undefined {
+    const v = Object.hasOwn(this.payload, name) ? this.payload[name] : undefined;
     return typeof v === 'string' && !isAbsent(v) ? v : undefined;
-  };
-  const data = payload.Data;
-  return {
-    eventId: integer(system.eventId),
-    channel: present(system.channel),
-    provider: present(system.provider),
-    computer: present(system.computer),
-    userId: present(system.userId),
-    // Listed only when a builder asks (few do).
-    get names() {
-      return Object.keys(payload);
-    },
-    raw: rawValue,
-    text: (name) => rawValue(name)?.trim(),
-    insertionStrings: Array.isArray(data) ? data.filter((v) => typeof v === 'string') : [],
-  };
+  }
+
+  text(name: string): string | undefined {
+    return this.raw(name)?.trim();
+  }
 }
 
 function payloadOf(event: EvtxEvent): Record<string, unknown> {

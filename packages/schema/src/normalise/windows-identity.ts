@@ -42,9 +42,7 @@ export function normaliseWindowsEvent(
   const recordId = wholeNumber(event?.system?.eventRecordId) ?? wholeNumber(event?.recordId);
   const reportId = `${record.computer ?? ''}:${record.channel ?? ''}:${recordId ?? ''}`;
   const timestamp =
-    typeof event?.timestamp === 'string' && !Number.isNaN(Date.parse(event.timestamp))
-      ? event.timestamp
-      : undefined;
+    typeof event?.timestamp === 'string' && isTimestamp(event.timestamp) ? event.timestamp : undefined;
   const rows: TableRow[] = [];
   const draft = builderFor(record)?.(record);
   if (draft) {
@@ -75,6 +73,12 @@ export function normaliseWindowsEvent(
     }),
   });
   return rows;
+}
+
+// The EVTX reader's ISO form is checked by pattern (cheap); anything else by Date.parse.
+const isoTimestamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$/;
+function isTimestamp(text: string): boolean {
+  return isoTimestamp.test(text) ? text.slice(5, 7) <= '12' : !Number.isNaN(Date.parse(text));
 }
 
 function wholeNumber(v: unknown): number | undefined {
