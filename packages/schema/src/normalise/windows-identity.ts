@@ -75,10 +75,19 @@ export function normaliseWindowsEvent(
   return rows;
 }
 
-// The EVTX reader's ISO form is checked by pattern (cheap); anything else by Date.parse.
-const isoTimestamp = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$/;
+// The EVTX reader's ISO form is checked field by field (cheap); anything else by Date.parse.
+const isoTimestamp = /^\d{4}-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.\d{1,9})?Z$/;
 function isTimestamp(text: string): boolean {
-  return isoTimestamp.test(text) ? text.slice(5, 7) <= '12' : !Number.isNaN(Date.parse(text));
+  const m = isoTimestamp.exec(text);
+  if (!m) return !Number.isNaN(Date.parse(text));
+  const [month, day, hour, minute, second] = m.slice(1).map(Number) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 23 && minute <= 59 && second <= 59;
 }
 
 function wholeNumber(v: unknown): number | undefined {
