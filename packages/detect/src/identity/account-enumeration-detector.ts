@@ -3,7 +3,13 @@
 // name exists (wrong password, pre-authentication required…) are the guesses that matched.
 import { LogonAction } from '@palisade/schema';
 import type { AlertEvent } from '../alert.ts';
-import { type DetectorMeta, type IdentityDetector, type IdentityFinding, text } from './detector.ts';
+import {
+  type DetectorMeta,
+  type IdentityDetector,
+  type IdentityFinding,
+  noFindings,
+  text,
+} from './detector.ts';
 import { canonicalAccount } from './directory.ts';
 import { Cooldown, distinctBy, KeyedWindows, unique } from './windows.ts';
 
@@ -63,26 +69,27 @@ export const accountEnumerationDetector: IdentityDetector = {
     const bySource = new KeyedWindows<Guess>(windowMs, SOURCES, PER_SOURCE);
     const incidents = new Cooldown(INCIDENT_MS, SOURCES);
     return {
-      push(row, time, event): IdentityFinding[] {
-        if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.failure) return [];
+      push(row, time, event): readonly IdentityFinding[] {
+        if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.failure)
+          return noFindings;
         const reason = text(row, 'FailureReason');
         const exists = existingReasons.has(reason);
-        if (!exists && !unknownReasons.has(reason)) return [];
+        if (!exists && !unknownReasons.has(reason)) return noFindings;
         const ip = text(row, 'IPAddress');
         const device = text(row, 'DeviceName');
         const source = ip || device;
         const name = text(row, 'AccountName');
-        if (!source || !name) return [];
+        if (!source || !name) return noFindings;
         const guesses = bySource.add(source, time, { key: canonicalAccount(name), name, exists, event });
-        if (exists) return [];
+        if (exists) return noFindings;
         const unknown = distinctBy(
           guesses.filter((g) => !g.exists),
           (g) => g.key,
           (g) => g.name,
         );
-        if (unknown.length < needed) return [];
+        if (unknown.length < needed) return noFindings;
         bySource.clear(source);
-        if (!incidents.take(source, time)) return [];
+        if (!incidents.take(source, time)) return noFindings;
         const matched = distinctBy(
           guesses.filter((g) => g.exists),
           (g) => g.key,

@@ -1,7 +1,7 @@
 // 2430 Suspicious modification of domain AdminSdHolder: any 5136 on CN=AdminSDHolder,CN=System —
 // usually its security descriptor, which SDProp copies to every protected account and group
 // within the hour, so a grant there is persistent domain-admin control.
-import { type DetectorMeta, extra, type IdentityDetector } from './detector.ts';
+import { type DetectorMeta, extra, type IdentityDetector, noFindings } from './detector.ts';
 import { canonicalAccount } from './directory.ts';
 import { actorLabel, attributeChange, rowFinding } from './directory-change.ts';
 import { Cooldown } from './windows.ts';
@@ -26,9 +26,9 @@ export const adminSdHolderDetector: IdentityDetector = {
     return {
       push(row, time, event) {
         const change = attributeChange(row);
-        if (!change || !/^cn=adminsdholder,cn=system,/i.test(change.dn)) return [];
+        if (!change || !/^cn=adminsdholder,cn=system,/i.test(change.dn)) return noFindings;
         const actor = actorLabel(row);
-        if (!cooldown.take(canonicalAccount(actor), time)) return [];
+        if (!cooldown.take(canonicalAccount(actor), time)) return noFindings;
         return [
           rowFinding(
             row,

@@ -11,6 +11,7 @@ import {
   type IdentityDetector,
   type IdentityFinding,
   isWeakTicket,
+  noFindings,
   text,
 } from './detector.ts';
 import { canonicalAccount } from './directory.ts';
@@ -53,14 +54,16 @@ export const asrepRoastingDetector: IdentityDetector = {
     const bySource = new KeyedWindows<Reply>(windowMs, SOURCES, PER_SOURCE);
     const incidents = new Cooldown(INCIDENT_MS, SOURCES);
     return {
-      push(row, time, event): IdentityFinding[] {
-        if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.success) return [];
-        if (extra(row, 'KerberosRequest') !== 'AS' || extra(row, 'PreAuthType').trim() !== '0') return [];
+      push(row, time, event): readonly IdentityFinding[] {
+        if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.success)
+          return noFindings;
+        if (extra(row, 'KerberosRequest') !== 'AS' || extra(row, 'PreAuthType').trim() !== '0')
+          return noFindings;
         const name = text(row, 'AccountName');
         const ip = text(row, 'IPAddress');
         const device = text(row, 'DeviceName');
         const source = ip || device;
-        if (!name || !source) return [];
+        if (!name || !source) return noFindings;
         const replies = bySource.add(source, time, {
           key: canonicalAccount(name),
           account: accountLabel(row),
@@ -81,9 +84,9 @@ export const asrepRoastingDetector: IdentityDetector = {
           weak.length < (t.rc4Accounts ?? Number.POSITIVE_INFINITY) &&
           accounts.length < (t.accounts ?? Number.POSITIVE_INFINITY)
         )
-          return [];
+          return noFindings;
         bySource.clear(source);
-        if (!incidents.take(source, time)) return [];
+        if (!incidents.take(source, time)) return noFindings;
         return [
           {
             timestamp: text(row, 'Timestamp') || event.timestamp,

@@ -8,6 +8,7 @@ import {
   type DetectorMeta,
   type IdentityDetector,
   type IdentityFinding,
+  noFindings,
   text,
 } from './detector.ts';
 import { Cooldown, KeyedWindows, unique } from './windows.ts';
@@ -45,15 +46,15 @@ function makeDetector(meta: DetectorMeta, accepts: (row: TableRow) => boolean): 
       // One alert per source and hour: an attack that goes on is one incident, not many.
       const cooldown = new Cooldown(60 * 60_000, SOURCES);
       return {
-        push(row, _time, event): IdentityFinding[] {
+        push(row, _time, event): readonly IdentityFinding[] {
           if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.failure)
-            return [];
-          if (!passwordFailures.has(text(row, 'FailureReason')) || !accepts(row)) return [];
+            return noFindings;
+          if (!passwordFailures.has(text(row, 'FailureReason')) || !accepts(row)) return noFindings;
           const ip = text(row, 'IPAddress');
           const device = text(row, 'DeviceName');
           const source = ip || device;
           const account = accountLabel(row);
-          if (!source || !account) return [];
+          if (!source || !account) return noFindings;
           const failures = bySource.add(source, _time, {
             account,
             event,
@@ -63,9 +64,9 @@ function makeDetector(meta: DetectorMeta, accepts: (row: TableRow) => boolean): 
           const onThis = failures.filter((f) => f.account === account).length;
           const spray = accounts.length >= (t.accounts ?? Number.POSITIVE_INFINITY);
           const vertical = onThis >= (t.failures ?? Number.POSITIVE_INFINITY);
-          if (!spray && !vertical) return [];
+          if (!spray && !vertical) return noFindings;
           bySource.clear(source);
-          if (!cooldown.take(source, _time)) return [];
+          if (!cooldown.take(source, _time)) return noFindings;
           const named = spray ? accounts : [account];
           return [
             {

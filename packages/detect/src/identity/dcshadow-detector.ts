@@ -4,7 +4,7 @@
 // 4742 listing it). Replication request: the Replication-Synchronize or Manage-Topology right
 // exercised (4662) by an account that is not a domain controller's machine account.
 import type { TableRow } from '@palisade/schema';
-import { extra, extraList, type IdentityDetector, text } from './detector.ts';
+import { extra, extraList, type IdentityDetector, noFindings, text } from './detector.ts';
 import { canonicalAccount, canonicalHost, rdnValue } from './directory.ts';
 import { actorLabel, attributeChange, rowFinding } from './directory-change.ts';
 import { Cooldown } from './windows.ts';
@@ -61,8 +61,8 @@ export const dcShadowPromotionDetector: IdentityDetector = {
     return {
       push(row, time, event) {
         const found = registration(row);
-        if (!found?.computer || directory.isDomainController(found.computer)) return [];
-        if (!cooldown.take(canonicalHost(found.computer), time)) return [];
+        if (!found?.computer || directory.isDomainController(found.computer)) return noFindings;
+        if (!cooldown.take(canonicalHost(found.computer), time)) return noFindings;
         return [
           rowFinding(
             row,
@@ -95,20 +95,20 @@ export const dcShadowReplicationDetector: IdentityDetector = {
     const cooldown = new Cooldown(10 * 60_000);
     return {
       push(row, time, event) {
-        if (row.table !== 'IdentityDirectoryEvents') return [];
+        if (row.table !== 'IdentityDirectoryEvents') return noFindings;
         const guids = new Set(extraList(row, 'Guids').map((g) => g.toLowerCase()));
         const rights = Object.entries(replicationRights).flatMap(([guid, name]) =>
           guids.has(guid) ? [name] : [],
         );
-        if (rights.length === 0) return [];
+        if (rights.length === 0) return noFindings;
         const account = text(row, 'AccountName');
-        if (!account) return [];
+        if (!account) return noFindings;
         // A DC replicating with its own machine account is normal.
-        if (account.endsWith('$') && directory.isDomainController(account)) return [];
+        if (account.endsWith('$') && directory.isDomainController(account)) return noFindings;
         const ip = text(row, 'IPAddress');
-        if (ip && directory.isDomainController(ip)) return [];
+        if (ip && directory.isDomainController(ip)) return noFindings;
         const who = actorLabel(row);
-        if (!cooldown.take(canonicalAccount(who), time)) return [];
+        if (!cooldown.take(canonicalAccount(who), time)) return noFindings;
         const dc = text(row, 'DeviceName');
         return [
           rowFinding(

@@ -1,7 +1,7 @@
 // 2006 Suspected DCSync attack: directory replication rights (Get-Changes, Get-Changes-All)
 // exercised by an account that is not a domain controller's machine account.
 import { DirectoryAction } from '@palisade/schema';
-import { type DetectorMeta, extraList, type IdentityDetector, text } from './detector.ts';
+import { type DetectorMeta, extraList, type IdentityDetector, noFindings, text } from './detector.ts';
 import { canonicalAccount } from './directory.ts';
 import { Cooldown, unique } from './windows.ts';
 
@@ -26,17 +26,17 @@ export const dcsyncDetector: IdentityDetector = {
           row.table !== 'IdentityDirectoryEvents' ||
           text(row, 'ActionType') !== DirectoryAction.replication
         )
-          return [];
+          return noFindings;
         const rights = extraList(row, 'ReplicationRights');
-        if (!rights.some((r) => r === 'Get-Changes' || r === 'Get-Changes-All')) return [];
+        if (!rights.some((r) => r === 'Get-Changes' || r === 'Get-Changes-All')) return noFindings;
         const account = text(row, 'AccountName');
-        if (!account) return [];
+        if (!account) return noFindings;
         // A DC replicating with its own machine account is normal.
-        if (account.endsWith('$') && directory.isDomainController(account)) return [];
+        if (account.endsWith('$') && directory.isDomainController(account)) return noFindings;
         const ip = text(row, 'IPAddress');
-        if (ip && directory.isDomainController(ip)) return [];
+        if (ip && directory.isDomainController(ip)) return noFindings;
         const who = text(row, 'AccountDomain') ? `${text(row, 'AccountDomain')}\\${account}` : account;
-        if (!cooldown.take(canonicalAccount(who), time)) return [];
+        if (!cooldown.take(canonicalAccount(who), time)) return noFindings;
         const dc = text(row, 'DeviceName');
         return [
           {

@@ -60,10 +60,13 @@ export interface DetectorContext {
 }
 
 /** A running detector: it sees every Identity row once, in event-time order. */
+/** The result of most rows: nothing found. Shared, so a row that finds nothing allocates nothing. */
+export const noFindings: readonly IdentityFinding[] = Object.freeze([]);
+
 export interface DetectorState {
-  push(row: TableRow, time: number, event: AlertEvent): IdentityFinding[];
+  push(row: TableRow, time: number, event: AlertEvent): readonly IdentityFinding[];
   /** At the end of the input: findings about incidents still open (optional). */
-  flush?(): IdentityFinding[];
+  flush?(): readonly IdentityFinding[];
   /** How many entries it holds, to show its state is bounded. */
   readonly size: number;
 }

@@ -2,7 +2,7 @@
 // administrator is a local account on each DC; with DsrmAdminLogonBehavior set it becomes a
 // network-usable backdoor, so any change of its password is worth a look.
 import { DirectoryAction } from '@palisade/schema';
-import { type DetectorMeta, extra, type IdentityDetector, text } from './detector.ts';
+import { type DetectorMeta, extra, type IdentityDetector, noFindings, text } from './detector.ts';
 import { canonicalHost } from './directory.ts';
 import { actorLabel, rowFinding } from './directory-change.ts';
 import { Cooldown } from './windows.ts';
@@ -24,14 +24,14 @@ export const dsrmDetector: IdentityDetector = {
     const cooldown = new Cooldown(10 * 60_000);
     return {
       push(row, time, event) {
-        if (row.table !== 'IdentityDirectoryEvents') return [];
+        if (row.table !== 'IdentityDirectoryEvents') return noFindings;
         if (
           text(row, 'ActionType') !== DirectoryAction.dsrmPasswordChanged &&
           extra(row, 'EventId') !== '4794'
         )
-          return [];
+          return noFindings;
         const dc = text(row, 'DeviceName');
-        if (!cooldown.take(canonicalHost(dc), time)) return [];
+        if (!cooldown.take(canonicalHost(dc), time)) return noFindings;
         const status = extra(row, 'Status');
         const failed = status !== '' && !/^0x0+$/i.test(status) ? ` (the attempt failed with ${status})` : '';
         const from = extra(row, 'Workstation');

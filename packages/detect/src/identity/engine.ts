@@ -26,6 +26,42 @@ export interface IdentityEngineConfig extends IdentityConfig {
 }
 
 const DAY_MS = 86_400_000;
+// Most rows raise nothing: one shared empty result instead of one per row.
+const noAlerts: readonly Alert[] = Object.freeze([]);
+const noRunning: readonly Running[] = [];
+
+/**
+ * Milliseconds of an ISO 8601 UTC time. The normalisers' form (`2024-05-01T09:00:00.1234567Z`)
+ * is read digit by digit, several times faster than Date.parse, which handles any other form.
+ */
+export function isoMillis(text: string): number {
+  const n = text.length;
+  if (n >= 20 && text.charCodeAt(n - 1) === 90 && text.charCodeAt(10) === 84 && text.charCodeAt(4) === 45) {
+    let ms = 0;
+    if (n > 20 && text.charCodeAt(19) === 46) {
+      // Up to three fractional digits count; finer ones are below a millisecond.
+      for (let i = 20, scale = 100; i < n - 1 && scale >= 1; i++, scale /= 10) ms += digit(text, i) * scale;
+    }
+    const month = digit(text, 5) * 10 + digit(text, 6);
+    const day = digit(text, 8) * 10 + digit(text, 9);
+    const hour = digit(text, 11) * 10 + digit(text, 12);
+    const minute = digit(text, 14) * 10 + digit(text, 15);
+    const second = digit(text, 17) * 10 + digit(text, 18);
+    // Date.parse's own limits (it lets day 31 roll over into the next month, as Date.UTC does).
+    const inRange =
+      month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour <= 24 && minute <= 59 && second <= 59;
+    const year = digit(text, 0) * 1000 + digit(text, 1) * 100 + digit(text, 2) * 10 + digit(text, 3);
+    const t = inRange ? Date.UTC(year, month - 1, day, hour, minute, second, ms) : Number.NaN;
+    if (!Number.isNaN(t)) return t;
+  }
+  return Date.parse(text);
+}
+
+function digit(text: string, at: number): number {
+  const v = text.charCodeAt(at) - 48;
+  // A non-digit poisons the result, so the caller falls back to Date.parse.
+  return v >= 0 && v <= 9 ? v : Number.NaN;
+}
 
 interface Running {
   readonly detector: IdentityDetector;
@@ -120,22 +156,20 @@ export class IdentityEngine {
   }
 
   /** Feeds one row (in event-time order); returns the alerts it completes. */
-  push(row: TableRow, event: AlertEvent): Alert[] {
-    const time = Date.parse(
-      typeof row.values.Timestamp === 'string' ? row.values.Timestamp : event.timestamp,
-    );
-    if (Number.isNaN(time)) return [];
+  push(row: TableRow, event: AlertEvent): readonly Alert[] {
+    const time = isoMillis(typeof row.values.Timestamp === 'string' ? row.values.Timestamp : event.timestamp);
+    if (Number.isNaN(time)) return noAlerts;
     this.firstTime ??= time;
     this.directory.observe(row);
-    const alerts: Alert[] = [];
-    for (const r of this.byTable.get(row.table) ?? []) {
+    let alerts: Alert[] | undefined;
+    for (const r of this.byTable.get(row.table) ?? noRunning) {
       const findings = r.state.push(row, time, event);
       if (findings.length === 0) continue;
       // During learning the detector builds its baseline but raises nothing.
       if (r.learningUntil !== undefined && time - this.firstTime < r.learningUntil) continue;
-      for (const f of findings) if (!excluded(f, r.exclusions)) alerts.push(toAlert(r.detector, f));
+      for (const f of findings) if (!excluded(f, r.exclusions)) (alerts ??= []).push(toAlert(r.detector, f));
     }
-    return alerts;
+    return alerts ?? noAlerts;
   }
 
   /** Ends the stream: detectors that judge whole incidents report what is still open. */

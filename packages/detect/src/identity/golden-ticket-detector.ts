@@ -17,7 +17,14 @@
 //   issues TGTs for are judged, and every DC's log is needed: a TGT from an unmonitored DC looks
 //   like none.
 import { LogonAction, type TableRow } from '@palisade/schema';
-import { accountLabel, extra, type IdentityDetector, type IdentityFinding, text } from './detector.ts';
+import {
+  accountLabel,
+  extra,
+  type IdentityDetector,
+  type IdentityFinding,
+  noFindings,
+  text,
+} from './detector.ts';
 import { canonicalAccount, canonicalHost } from './directory.ts';
 import { Cooldown, setRecent, unique } from './windows.ts';
 
@@ -43,27 +50,29 @@ export const goldenTicketNonexistentAccountDetector: IdentityDetector = {
     const spellings: Spellings = { logon: new Set(), ticket: new Set() };
     const incidents = new Cooldown(INCIDENT_MS);
     return {
-      push(row, time, event): IdentityFinding[] {
+      push(row, time, event): readonly IdentityFinding[] {
         learnAccounts(row, time, known, spellings);
-        if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.success) return [];
+        if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.success)
+          return noFindings;
         const kind = ticketUse(row);
-        if (!kind) return [];
+        if (!kind) return noFindings;
         const name = text(row, 'AccountName');
-        if (!name || known.has(canonicalAccount(name)) || name.toUpperCase() === 'ANONYMOUS LOGON') return [];
+        if (!name || known.has(canonicalAccount(name)) || name.toUpperCase() === 'ANONYMOUS LOGON')
+          return noFindings;
         // A computer's own machine account logging on to that computer (WMI, services) uses a
         // ticket the KDC issued to it, whatever its spelling in the event.
         if (name.endsWith('$') && canonicalHost(name) === canonicalHost(text(row, 'DestinationDeviceName')))
-          return [];
+          return noFindings;
         if (
           directory.isSensitiveAccount(name) ||
           directory.isHoneytokenAccount(name) ||
           directory.isDomainController(name)
         )
-          return [];
+          return noFindings;
         const signs = forgerySigns(name, text(row, 'AccountDomain'), kind, spellings);
-        if (signs.length === 0) return [];
+        if (signs.length === 0) return noFindings;
         const ip = text(row, 'IPAddress');
-        if (!incidents.take(`${canonicalAccount(name)}|${ip}`, time)) return [];
+        if (!incidents.take(`${canonicalAccount(name)}|${ip}`, time)) return noFindings;
         const who = accountLabel(row);
         const service = text(row, 'TargetAccountDisplayName');
         const where = text(row, 'DestinationDeviceName');
@@ -115,23 +124,24 @@ export const goldenTicketTimeAnomalyDetector: IdentityDetector = {
     const incidents = new Cooldown(lifetimeMs);
     let since: number | undefined;
     return {
-      push(row, time, event): IdentityFinding[] {
+      push(row, time, event): readonly IdentityFinding[] {
         since ??= time;
-        if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.success) return [];
+        if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.success)
+          return noFindings;
         const name = text(row, 'AccountName');
         const ip = text(row, 'IPAddress');
-        if (!name) return [];
+        if (!name) return noFindings;
         const account = canonicalAccount(name);
         const domain = text(row, 'AccountDomain').toLowerCase();
         if (isTgtIssued(row) || isTgtRenewed(row)) {
           if (isTgtIssued(row) && domain && realms.size < DOMAINS) realms.add(domain);
           setRecent(bySource, `${account}|${ip}`, time, ACCOUNTS);
           setRecent(byAccount, account, time, ACCOUNTS);
-          return [];
+          return noFindings;
         }
-        if (!isTgsRequest(row) || isKrbtgt(row) || !domain || !realms.has(domain)) return [];
-        if (!ip || isLoopback(ip) || directory.isDomainController(ip)) return [];
-        if (name.endsWith('$') && directory.isDomainController(name)) return [];
+        if (!isTgsRequest(row) || isKrbtgt(row) || !domain || !realms.has(domain)) return noFindings;
+        if (!ip || isLoopback(ip) || directory.isDomainController(ip)) return noFindings;
+        if (name.endsWith('$') && directory.isDomainController(name)) return noFindings;
         const fromHere = bySource.get(`${account}|${ip}`);
         const anywhere = byAccount.get(account);
         const age = fromHere !== undefined ? time - fromHere : undefined;
@@ -140,8 +150,8 @@ export const goldenTicketTimeAnomalyDetector: IdentityDetector = {
           fromHere === undefined &&
           time - since > lifetimeMs &&
           (anywhere === undefined || time - anywhere > lifetimeMs);
-        if (!expired && !never) return [];
-        if (!incidents.take(`${account}|${ip}`, time)) return [];
+        if (!expired && !never) return noFindings;
+        if (!incidents.take(`${account}|${ip}`, time)) return noFindings;
         const who = accountLabel(row);
         const service = text(row, 'TargetAccountDisplayName') || extra(row, 'ServiceName');
         const hours = (ms: number) => `${Math.round((ms / 3_600_000) * 10) / 10} hours`;
@@ -209,14 +219,16 @@ function learnAccounts(row: TableRow, time: number, known: Map<string, number>, 
   }
   if (row.table !== 'IdentityLogonEvents' || !name) return;
   const success = text(row, 'ActionType') === LogonAction.success;
-  const ntlmValidated =
-    text(row, 'Protocol').toLowerCase() === 'ntlm' && text(row, 'LogonType') === 'Credentials Validation';
+  // Cheap tests first: most rows are service tickets of accounts already known.
   const exists = success
-    ? isTgtIssued(row) || ntlmValidated
+    ? isTgtIssued(row) ||
+      (text(row, 'LogonType') === 'Credentials Validation' && text(row, 'Protocol').toLowerCase() === 'ntlm')
     : existingReasons.has(text(row, 'FailureReason'));
-  if (exists) setRecent(known, canonicalAccount(name), time, ACCOUNTS);
-  const kind = success ? ticketUse(row) : undefined;
-  if (kind && domain && known.has(canonicalAccount(name))) addBounded(spellings[kind], domain, DOMAINS);
+  const key = canonicalAccount(name);
+  if (exists) setRecent(known, key, time, ACCOUNTS);
+  if (!domain || !success) return;
+  const kind = ticketUse(row);
+  if (kind && known.has(key)) addBounded(spellings[kind], domain, DOMAINS);
 }
 
 /** Why an account's name or domain looks made up; none when it looks ordinary. */

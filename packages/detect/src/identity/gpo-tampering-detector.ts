@@ -5,7 +5,7 @@
 // files are (gPCFileSysPath). So this alerts, for accounts not marked sensitive, when an
 // extension often abused to run code or change security settings is added to a policy, or when
 // its files are moved. versionNumber changes with every edit and says nothing alone.
-import { type DetectorMeta, type IdentityDetector, text } from './detector.ts';
+import { type DetectorMeta, type IdentityDetector, noFindings, text } from './detector.ts';
 import { rdnValue } from './directory.ts';
 import { type AttributeChange, actorLabel, attributeChange, rowFinding } from './directory-change.ts';
 
@@ -57,17 +57,17 @@ export const gpoTamperingDetector: IdentityDetector = {
     return {
       push(row, _time, event) {
         const change = attributeChange(row);
-        if (!change || !isPolicy(change)) return [];
+        if (!change || !isPolicy(change)) return noFindings;
         const key = `${change.dn.toLowerCase()}|${change.attribute}`;
         if (!change.added) {
           replaced.delete(key);
           if (replaced.size >= PENDING) replaced.delete(replaced.keys().next().value ?? '');
           replaced.set(key, change.value);
-          return [];
+          return noFindings;
         }
         const old = replaced.get(key);
         replaced.delete(key);
-        if (directory.isSensitiveAccount(text(row, 'AccountName'))) return [];
+        if (directory.isSensitiveAccount(text(row, 'AccountName'))) return noFindings;
         const policy = `the group policy ${rdnValue(change.dn)}`;
         let what: string;
         if (extensionAttributes.has(change.attribute)) {
@@ -76,12 +76,12 @@ export const gpoTamperingDetector: IdentityDetector = {
           const added = Object.entries(abusedExtensions).filter(
             ([guid]) => now.includes(guid) && !before.includes(guid),
           );
-          if (added.length === 0) return [];
+          if (added.length === 0) return noFindings;
           what = `added ${added.map(([, name]) => name).join(', ')} to ${policy}`;
         } else if (change.attribute === 'gpcfilesyspath') {
-          if (old === undefined || old.toLowerCase() === change.value.toLowerCase()) return [];
+          if (old === undefined || old.toLowerCase() === change.value.toLowerCase()) return noFindings;
           what = `moved the files of ${policy} from ${old} to ${change.value}`;
-        } else return [];
+        } else return noFindings;
         return [rowFinding(row, event, `${actorLabel(row) || 'An account'} ${what}`)];
       },
       get size() {

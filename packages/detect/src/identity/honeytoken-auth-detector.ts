@@ -1,7 +1,7 @@
 // 2014 Honeytoken authentication activity: a decoy account (or a decoy computer's machine
 // account) that nobody should use authenticated, successfully or not, by any protocol.
 import { LogonAction } from '@palisade/schema';
-import { accountLabel, type DetectorMeta, type IdentityDetector, text } from './detector.ts';
+import { accountLabel, type DetectorMeta, type IdentityDetector, noFindings, text } from './detector.ts';
 import { canonicalAccount, canonicalHost } from './directory.ts';
 import { Cooldown, unique } from './windows.ts';
 
@@ -26,15 +26,16 @@ export const honeytokenAuthDetector: IdentityDetector = {
     const incidents = new Cooldown(INCIDENT_MS);
     return {
       push(row, time, event) {
-        if (row.table !== 'IdentityLogonEvents') return [];
+        if (row.table !== 'IdentityLogonEvents') return noFindings;
         const name = text(row, 'AccountName');
         const honeytoken =
           directory.isHoneytokenAccount(name) || (name.endsWith('$') && directory.isHoneytokenDevice(name));
-        if (!honeytoken) return [];
+        if (!honeytoken) return noFindings;
         const ip = text(row, 'IPAddress');
         const device = text(row, 'DeviceName');
         const who = accountLabel(row);
-        if (!incidents.take(`${canonicalAccount(name)}|${ip || canonicalHost(device)}`, time)) return [];
+        if (!incidents.take(`${canonicalAccount(name)}|${ip || canonicalHost(device)}`, time))
+          return noFindings;
         const failed = text(row, 'ActionType') === LogonAction.failure;
         const protocol = text(row, 'Protocol');
         const type = text(row, 'LogonType');

@@ -2,7 +2,7 @@
 // change to a decoy account — an attribute, its password, enabling or disabling it — or any
 // group membership change naming it. Decoys are never touched legitimately.
 import { DirectoryAction, type TableRow } from '@palisade/schema';
-import { extra, type IdentityDetector, text } from './detector.ts';
+import { extra, type IdentityDetector, noFindings, text } from './detector.ts';
 import { canonicalAccount, type DirectoryKnowledge, rdnValue } from './directory.ts';
 import { actorLabel, attributeChange, rowFinding } from './directory-change.ts';
 import { Cooldown, unique } from './windows.ts';
@@ -37,11 +37,12 @@ function honeytokenDetector(
       const cooldown = new Cooldown(10 * 60_000);
       return {
         push(row, time, event) {
-          if (row.table !== 'IdentityDirectoryEvents') return [];
+          if (row.table !== 'IdentityDirectoryEvents') return noFindings;
           const found = find(row, directory);
-          if (!found) return [];
+          if (!found) return noFindings;
           const actor = actorLabel(row);
-          if (!cooldown.take(`${canonicalAccount(found.token)}|${canonicalAccount(actor)}`, time)) return [];
+          if (!cooldown.take(`${canonicalAccount(found.token)}|${canonicalAccount(actor)}`, time))
+            return noFindings;
           return [
             rowFinding(row, event, `${actor || 'An account'} ${found.what}`, {
               targets: { accounts: [found.token] },

@@ -10,6 +10,7 @@ import {
   type IdentityDetector,
   type IdentityFinding,
   isWeakTicket,
+  noFindings,
   text,
 } from './detector.ts';
 import { canonicalAccount } from './directory.ts';
@@ -51,26 +52,27 @@ export const kerberoastingDetector: IdentityDetector = {
     const byRequester = new KeyedWindows<Request>(windowMs, KEYS, PER_KEY);
     const incidents = new Cooldown(INCIDENT_MS, KEYS);
     return {
-      push(row, time, event): IdentityFinding[] {
-        if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.success) return [];
-        if (extra(row, 'KerberosRequest') !== 'TGS' || extra(row, 'EventId') === '4770') return [];
+      push(row, time, event): readonly IdentityFinding[] {
+        if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.success)
+          return noFindings;
+        if (extra(row, 'KerberosRequest') !== 'TGS' || extra(row, 'EventId') === '4770') return noFindings;
         const service = extra(row, 'ServiceName') || text(row, 'TargetAccountDisplayName');
         const name = text(row, 'AccountName');
-        if (!service || !name) return [];
+        if (!service || !name) return noFindings;
         // Computer services (`host$`) have random 120-character passwords, and krbtgt requests
         // are TGT renewals or referrals: neither is worth roasting.
         const serviceKey = canonicalAccount(service.split('/')[0] ?? service);
-        if (serviceKey === 'krbtgt' || serviceKey.endsWith('$')) return [];
+        if (serviceKey === 'krbtgt' || serviceKey.endsWith('$')) return noFindings;
         const ip = text(row, 'IPAddress');
         if (directory.isDomainController(ip) || (name.endsWith('$') && directory.isDomainController(name)))
-          return [];
+          return noFindings;
         const key = `${canonicalAccount(name)}|${ip}`;
         const requests = byRequester.add(key, time, { service, weak: isWeakTicket(row), event });
         // Distinct services are counted only when there are enough requests to reach a threshold.
         const enoughWeak =
           requests.reduce((n, r) => (r.weak ? n + 1 : n), 0) >= (t.rc4Services ?? Number.POSITIVE_INFINITY);
         const enoughAll = requests.length >= (t.services ?? Number.POSITIVE_INFINITY);
-        if (!enoughWeak && !enoughAll) return [];
+        if (!enoughWeak && !enoughAll) return noFindings;
         const services = distinctBy(
           requests,
           (r) => r.service.toLowerCase(),
@@ -85,9 +87,9 @@ export const kerberoastingDetector: IdentityDetector = {
           weak.length < (t.rc4Services ?? Number.POSITIVE_INFINITY) &&
           services.length < (t.services ?? Number.POSITIVE_INFINITY)
         )
-          return [];
+          return noFindings;
         byRequester.clear(key);
-        if (!incidents.take(key, time)) return [];
+        if (!incidents.take(key, time)) return noFindings;
         const who = accountLabel(row);
         return [
           {

@@ -10,6 +10,7 @@ import {
   extra,
   type IdentityDetector,
   type IdentityFinding,
+  noFindings,
   text,
 } from './detector.ts';
 import { canonicalAccount, canonicalHost } from './directory.ts';
@@ -59,16 +60,17 @@ export const passTheHashDetector: IdentityDetector = {
     }
 
     return {
-      push(row, time, event): IdentityFinding[] {
-        if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.success) return [];
+      push(row, time, event): readonly IdentityFinding[] {
+        if (row.table !== 'IdentityLogonEvents' || text(row, 'ActionType') !== LogonAction.success)
+          return noFindings;
         const name = text(row, 'AccountName');
         if (!name || name.endsWith('$') || (name.length === 15 && name.toUpperCase() === 'ANONYMOUS LOGON'))
-          return [];
+          return noFindings;
 
         if (isNewCredentialsBySeclogo(row)) {
           // Logged on the computer where the hash was injected: that computer is the source.
           const host = text(row, 'DestinationDeviceName') || text(row, 'DeviceName');
-          if (!seclogon.take(`${canonicalAccount(name)}|${canonicalHost(host)}`, time)) return [];
+          if (!seclogon.take(`${canonicalAccount(name)}|${canonicalHost(host)}`, time)) return noFindings;
           const outbound = [extra(row, 'TargetOutboundDomainName'), extra(row, 'TargetOutboundUserName')]
             .filter(Boolean)
             .join('\\');
@@ -87,10 +89,10 @@ export const passTheHashDetector: IdentityDetector = {
 
         // Service-ticket requests repeat the address of the session's TGT request: learning from
         // them adds nothing, and they are most of a DC's Kerberos traffic.
-        if (extra(row, 'KerberosRequest') === 'TGS') return [];
+        if (extra(row, 'KerberosRequest') === 'TGS') return noFindings;
         const device = canonicalHost(text(row, 'DeviceName'));
         const ip = routable(text(row, 'IPAddress'));
-        if (!device && !ip) return [];
+        if (!device && !ip) return noFindings;
         // A local account is a different account on every computer; a domain account is keyed by
         // the domain's first label, the same in its NetBIOS name and realm (CORP, CORP.LOCAL).
         const domain = text(row, 'AccountDomain').toLowerCase().split('.')[0] ?? '';
@@ -104,7 +106,8 @@ export const passTheHashDetector: IdentityDetector = {
           if (device) names.add(device);
           if (ip) ips.add(ip);
         }
-        if (known || roaming || !comparable || time - since < baselineMs || !isNtlmLogon(row)) return [];
+        if (known || roaming || !comparable || time - since < baselineMs || !isNtlmLogon(row))
+          return noFindings;
         const server = text(row, 'DestinationDeviceName');
         const source = text(row, 'DeviceName');
         const from = source && ip ? `${source} (${ip})` : source || ip;

@@ -2,7 +2,7 @@
 // machine account: a 5136 adding msDS-AllowedToActOnBehalfOfOtherIdentity written by a computer
 // account — what relaying a computer's authentication to LDAP (KrbRelayUp, ntlmrelayx
 // --delegate-access) does; administrators set it from user accounts.
-import { type DetectorMeta, type IdentityDetector, text } from './detector.ts';
+import { type DetectorMeta, type IdentityDetector, noFindings, text } from './detector.ts';
 import { canonicalHost, rdnValue } from './directory.ts';
 import { actorLabel, attributeChange, rowFinding } from './directory-change.ts';
 import { Cooldown } from './windows.ts';
@@ -27,11 +27,12 @@ export const rbcdDetector: IdentityDetector = {
     return {
       push(row, time, event) {
         const change = attributeChange(row);
-        if (change?.attribute !== 'msds-allowedtoactonbehalfofotheridentity' || !change.added) return [];
+        if (change?.attribute !== 'msds-allowedtoactonbehalfofotheridentity' || !change.added)
+          return noFindings;
         const actor = text(row, 'AccountName');
-        if (!actor.endsWith('$')) return [];
+        if (!actor.endsWith('$')) return noFindings;
         const target = text(row, 'TargetAccountDisplayName') || rdnValue(change.dn);
-        if (!cooldown.take(`${canonicalHost(target)}|${actor.toLowerCase()}`, time)) return [];
+        if (!cooldown.take(`${canonicalHost(target)}|${actor.toLowerCase()}`, time)) return noFindings;
         const self =
           canonicalHost(actor) === canonicalHost(target)
             ? ' (its own object: a relayed machine account)'

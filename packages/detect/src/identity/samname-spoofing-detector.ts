@@ -4,7 +4,7 @@
 // and issues a ticket for the DC — is high; a computer account renamed to any name without `$`
 // is medium.
 import type { TableRow } from '@palisade/schema';
-import { type DetectorMeta, extra, type IdentityDetector, text } from './detector.ts';
+import { type DetectorMeta, extra, type IdentityDetector, noFindings, text } from './detector.ts';
 import { canonicalAccount, canonicalHost } from './directory.ts';
 import { actorLabel, attributeChange, rowFinding } from './directory-change.ts';
 import { Cooldown, unique } from './windows.ts';
@@ -62,17 +62,17 @@ export const samNameSpoofingDetector: IdentityDetector = {
           if (names.size >= NAMES) names.delete(names.keys().next().value ?? '');
           names.set(sid, current);
         }
-        if (!renamed?.to || renamed.to.endsWith('$')) return [];
+        if (!renamed?.to || renamed.to.endsWith('$')) return noFindings;
         const device = text(row, 'DeviceName');
         // The DC logging the change is a DC even before the directory knows it.
         const dc =
           directory.isDomainController(renamed.to) || canonicalHost(renamed.to) === canonicalHost(device);
-        if (!dc && !renamed.computer) return [];
+        if (!dc && !renamed.computer) return noFindings;
         const actor = actorLabel(row);
         // One rename shows as 4742 and 4781 (and 5136): one alert per actor and level, and a
         // high one covers the renames that follow it (renaming the account back).
         const key = canonicalAccount(actor);
-        if (!cooldown.take(`${dc ? 'high' : 'medium'}|${key}`, time)) return [];
+        if (!cooldown.take(`${dc ? 'high' : 'medium'}|${key}`, time)) return noFindings;
         if (dc) cooldown.take(`medium|${key}`, time);
         const from = renamed.from || (sid ? names.get(sid) : undefined) || '';
         const what = dc

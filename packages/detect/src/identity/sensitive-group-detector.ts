@@ -2,7 +2,7 @@
 // in, configured, or nested in one. Defender for Identity learns each DC's behaviour for four
 // weeks first; at Medium or Low, or in test mode, it alerts at once.
 import { DirectoryAction } from '@palisade/schema';
-import { type DetectorMeta, extra, type IdentityDetector, text } from './detector.ts';
+import { type DetectorMeta, extra, type IdentityDetector, noFindings, text } from './detector.ts';
 import { rdnValue } from './directory.ts';
 import { actorLabel } from './directory-change.ts';
 import { unique } from './windows.ts';
@@ -28,10 +28,10 @@ export const sensitiveGroupDetector: IdentityDetector = {
           row.table !== 'IdentityDirectoryEvents' ||
           text(row, 'ActionType') !== DirectoryAction.groupMembership
         )
-          return [];
-        if (extra(row, 'Action') !== 'Added') return [];
+          return noFindings;
+        if (extra(row, 'Action') !== 'Added') return noFindings;
         const group = extra(row, 'TO.GROUP') || extra(row, 'GroupName');
-        if (!directory.isSensitiveGroup(group, extra(row, 'GroupSid'))) return [];
+        if (!directory.isSensitiveGroup(group, extra(row, 'GroupSid'))) return noFindings;
         const member =
           text(row, 'TargetAccountDisplayName') ||
           rdnValue(extra(row, 'MemberName')) ||

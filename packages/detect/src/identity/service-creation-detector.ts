@@ -3,7 +3,7 @@
 // script hosts, admin shares, loopback SMB, named pipes, random names. At the Low level (and in
 // test mode) any device counts, for logs collected beyond the DCs.
 import { DirectoryAction } from '@palisade/schema';
-import { type DetectorMeta, extra, type IdentityDetector, text } from './detector.ts';
+import { type DetectorMeta, extra, type IdentityDetector, noFindings, text } from './detector.ts';
 import { canonicalHost } from './directory.ts';
 import { actorLabel, rowFinding } from './directory-change.ts';
 import { Cooldown } from './windows.ts';
@@ -76,17 +76,17 @@ export const serviceCreationDetector: IdentityDetector = {
           row.table !== 'IdentityDirectoryEvents' ||
           text(row, 'ActionType') !== DirectoryAction.serviceCreation
         )
-          return [];
+          return noFindings;
         const device = text(row, 'DeviceName');
-        if (!thresholds.anyDevice && !directory.isDomainController(device)) return [];
+        if (!thresholds.anyDevice && !directory.isDomainController(device)) return noFindings;
         const name = extra(row, 'ServiceName');
         const binary = extra(row, 'ServiceFileName');
         const reasons = suspiciousServicePatterns
           .filter((p) => p.pattern.test(p.field === 'name' ? name : binary))
           .map((p) => p.reason);
-        if (reasons.length === 0) return [];
+        if (reasons.length === 0) return noFindings;
         // 7045 and 4697 both record one installation.
-        if (!cooldown.take(`${canonicalHost(device)}|${name.toLowerCase()}`, time)) return [];
+        if (!cooldown.take(`${canonicalHost(device)}|${name.toLowerCase()}`, time)) return noFindings;
         const runAs = extra(row, 'ServiceAccount');
         return [
           rowFinding(

@@ -2,7 +2,7 @@
 // account's msDS-KeyCredentialLink (Whisker, pyWhisker, ntlmrelayx --shadow-credentials), which
 // lets the writer authenticate as that account with PKINIT. Computers write their own key
 // when they register; that is normal.
-import { type DetectorMeta, type IdentityDetector, text } from './detector.ts';
+import { type DetectorMeta, type IdentityDetector, noFindings, text } from './detector.ts';
 import { canonicalAccount, rdnValue } from './directory.ts';
 import { actorLabel, attributeChange, rowFinding } from './directory-change.ts';
 import { Cooldown } from './windows.ts';
@@ -26,13 +26,13 @@ export const shadowCredentialsDetector: IdentityDetector = {
     return {
       push(row, time, event) {
         const change = attributeChange(row);
-        if (change?.attribute !== 'msds-keycredentiallink' || !change.added) return [];
+        if (change?.attribute !== 'msds-keycredentiallink' || !change.added) return noFindings;
         const actor = text(row, 'AccountName');
         const target = text(row, 'TargetAccountDisplayName') || rdnValue(change.dn);
         // A computer (WS01$) writing its own object (CN=WS01,…) is registering its key.
         const bare = (name: string) => canonicalAccount(name).replace(/\$$/, '');
-        if (actor && bare(actor) === bare(target)) return [];
-        if (!cooldown.take(`${canonicalAccount(target)}|${actor.toLowerCase()}`, time)) return [];
+        if (actor && bare(actor) === bare(target)) return noFindings;
+        if (!cooldown.take(`${canonicalAccount(target)}|${actor.toLowerCase()}`, time)) return noFindings;
         return [
           rowFinding(row, event, `${actorLabel(row) || 'An account'} added a key credential to ${target}`, {
             targets: { accounts: [target] },

@@ -3,7 +3,7 @@
 // adding a value.
 // One change shows as several of these rows, so each target alerts once per cooldown.
 import { DirectoryAction } from '@palisade/schema';
-import { type DetectorMeta, extra, extraList, type IdentityDetector, text } from './detector.ts';
+import { type DetectorMeta, extra, extraList, type IdentityDetector, noFindings, text } from './detector.ts';
 import { canonicalAccount, rdnValue } from './directory.ts';
 import { actorLabel, attributeChange, rowFinding } from './directory-change.ts';
 import { Cooldown, unique } from './windows.ts';
@@ -28,19 +28,19 @@ export const sidHistoryDetector: IdentityDetector = {
     const cooldown = new Cooldown(10 * 60_000);
     return {
       push(row, time, event) {
-        if (row.table !== 'IdentityDirectoryEvents') return [];
+        if (row.table !== 'IdentityDirectoryEvents') return noFindings;
         let target = text(row, 'TargetAccountDisplayName');
         let sids: string[];
         const change = attributeChange(row);
         if (change) {
-          if (change.attribute !== 'sidhistory' || !change.added) return [];
+          if (change.attribute !== 'sidhistory' || !change.added) return noFindings;
           target ||= rdnValue(change.dn);
           sids = [change.value];
         } else {
           const named =
             text(row, 'ActionType') === DirectoryAction.sidHistoryChanged ||
             ['4738', '4742'].includes(extra(row, 'EventId'));
-          if (!named || extra(row, 'Success') === 'false') return [];
+          if (!named || extra(row, 'Success') === 'false') return noFindings;
           // 4765 lists the SIDs gained; 4738/4742 print the SID history as text.
           sids = unique([
             ...extraList(row, 'SidHistory').flatMap((s) => s.split(/\s+/)),
@@ -48,7 +48,7 @@ export const sidHistoryDetector: IdentityDetector = {
           ]);
         }
         sids = sids.filter((v) => !unset.has(v));
-        if (sids.length === 0 || !cooldown.take(canonicalAccount(target), time)) return [];
+        if (sids.length === 0 || !cooldown.take(canonicalAccount(target), time)) return noFindings;
         const source = extra(row, 'SourceUserName');
         const sensitive = sids.some((sid) => directory.isSensitiveGroup(source, sid))
           ? ' (a sensitive group)'

@@ -9,6 +9,7 @@ import {
   extraList,
   type IdentityDetector,
   type IdentitySeverity,
+  noFindings,
   text,
 } from './detector.ts';
 import { canonicalHost } from './directory.ts';
@@ -76,13 +77,13 @@ export const zerologonDetector: IdentityDetector = {
     return {
       push(row, time, event) {
         const sign = netlogonSign(row);
-        if (!sign?.machine) return [];
+        if (!sign?.machine) return noFindings;
         const device = text(row, 'DeviceName');
         // Netlogon logs on the DC, so a machine named like the device is that DC.
         const dc =
           directory.isDomainController(sign.machine) || canonicalHost(sign.machine) === canonicalHost(device);
-        if (sign.dcOnly && !dc) return [];
-        if (!cooldown.take(canonicalHost(sign.machine), time)) return [];
+        if (sign.dcOnly && !dc) return noFindings;
+        if (!cooldown.take(canonicalHost(sign.machine), time)) return noFindings;
         return [
           rowFinding(
             row,

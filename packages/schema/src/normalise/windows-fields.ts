@@ -65,7 +65,8 @@ class LenientRecord implements WindowsRecord {
   }
 
   raw(name: string): string | undefined {
-    const v = Object.hasOwn(this.payload, name) ? this.payload[name] : undefined;
+    // Inherited members of a plain object are functions, never strings, so no own-property test.
+    const v = this.payload[name];
     return typeof v === 'string' && !isAbsent(v) ? v : undefined;
   }
 
