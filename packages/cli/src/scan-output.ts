@@ -3,7 +3,27 @@
 import type { Alert, ScanProgress, ScanSummary } from '@palisade/detect';
 import type { ScanFormat } from './commands.ts';
 
-const columns = ['Timestamp', 'Level', 'Rule', 'Computer', 'Channel', 'EventID', 'RecordID', 'File'] as const;
+const columns = [
+  'Timestamp',
+  'Level',
+  'Rule',
+  'Computer',
+  'Channel',
+  'EventID',
+  'RecordID',
+  'Details',
+  'File',
+] as const;
+
+// What an alert is about beyond its rule: an identity alert's sentence, a correlation's group.
+function details(a: Alert): string {
+  if (a.description) return a.description;
+  if (a.group)
+    return Object.entries(a.group)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ');
+  return '';
+}
 
 function row(a: Alert): string[] {
   const e = a.events[a.events.length - 1];
@@ -16,6 +36,7 @@ function row(a: Alert): string[] {
     e?.channel ?? '',
     e ? String(e.eventId) : '',
     e?.recordId !== undefined ? String(e.recordId) : '',
+    details(a),
     e?.file ?? '',
   ];
 }

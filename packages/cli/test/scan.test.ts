@@ -54,7 +54,9 @@ describe.skipIf(!haveSample)('palisade scan', () => {
     const out = memoryOutput();
     expect(await run(['scan', sample, '--rules', rulesDir()], out)).toBe(0);
     const lines = out.stdout.split('\n');
-    expect(lines[0]).toMatch(/^Timestamp\s+Level\s+Rule\s+Computer\s+Channel\s+EventID\s+RecordID\s+File$/);
+    expect(lines[0]).toMatch(
+      /^Timestamp\s+Level\s+Rule\s+Computer\s+Channel\s+EventID\s+RecordID\s+Details\s+File$/,
+    );
     const rows = lines.filter((l) => /^\d{4}-/.test(l));
     // Both events match both rules; at equal times the more severe rule comes first.
     expect(rows.map((r) => r.split(/\s{2,}/).slice(0, 3))).toEqual([
@@ -95,9 +97,9 @@ describe.skipIf(!haveSample)('palisade scan', () => {
     expect(await run(['scan', sample, '-r', rulesDir(), '-l', 'high', '-f', 'csv', '-o', file], out)).toBe(0);
     expect(out.stdout).toBe('');
     const rows = readFileSync(file, 'utf8').trimEnd().split('\r\n');
-    expect(rows[0]).toBe('Timestamp,Level,Rule,Computer,Channel,EventID,RecordID,File');
+    expect(rows[0]).toBe('Timestamp,Level,Rule,Computer,Channel,EventID,RecordID,Details,File');
     expect(rows[1]).toBe(
-      `2019-08-14T14:06:44.4956748Z,high,Transaction State Change By Doppelganger,MSEDGEWIN10,Security,4985,12294,${sample}`,
+      `2019-08-14T14:06:44.4956748Z,high,Transaction State Change By Doppelganger,MSEDGEWIN10,Security,4985,12294,,${sample}`,
     );
     expect(rows).toHaveLength(3);
   });
