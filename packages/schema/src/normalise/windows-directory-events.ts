@@ -12,8 +12,7 @@ import {
   ipAddress,
   namedFields,
   port,
-  sid,
-  splitAccount,
+  subjectAccount,
   type WindowsRecord,
 } from './windows-fields.ts';
 
@@ -103,13 +102,7 @@ function directory(values: IdentityDraft['values']): IdentityDraft {
 
 /** The acting subject of a Security event, on the computer that logged it. */
 function subject(r: WindowsRecord) {
-  const split = splitAccount(r.text('SubjectUserName'));
-  return {
-    AccountName: split.name,
-    AccountDomain: r.text('SubjectDomainName') ?? split.domain,
-    AccountSid: sid(r.text('SubjectUserSid')),
-    DeviceName: r.computer,
-  };
+  return { ...subjectAccount(r), DeviceName: r.computer };
 }
 
 // 4662 An operation was performed on an object. Properties lists the rights and the GUIDs of

@@ -188,3 +188,15 @@ export function namedFields(record: WindowsRecord, skip: ReadonlySet<string>): {
   }
   return out;
 }
+
+/** The acting subject of a Security event (Subject* fields) as Account* columns. */
+export function subjectAccount(
+  r: WindowsRecord,
+): Record<'AccountName' | 'AccountDomain' | 'AccountSid', string | undefined> {
+  const split = splitAccount(r.text('SubjectUserName'));
+  return {
+    AccountName: split.name,
+    AccountDomain: r.text('SubjectDomainName') ?? split.domain,
+    AccountSid: sid(r.text('SubjectUserSid')),
+  };
+}

@@ -3,7 +3,7 @@
 // They are logged by the computer queried, so it is the destination; the querying device is not
 // in the event.
 import { QueryAction } from '../action-types.ts';
-import { fields, type IdentityBuilder, sid, splitAccount, type WindowsRecord } from './windows-fields.ts';
+import { fields, type IdentityBuilder, subjectAccount, type WindowsRecord } from './windows-fields.ts';
 
 /** 4661 QueryType by the SAM object type opened (MS-SAMR §3.1.1: server, domain, group, alias, user). */
 export const samQueryTypes: Readonly<Record<string, string>> = {
@@ -14,14 +14,9 @@ export const samQueryTypes: Readonly<Record<string, string>> = {
   SAM_USER: 'QueryUser',
 };
 
+/** The querying subject; the DC that answered is the destination. */
 function subject(r: WindowsRecord) {
-  const split = splitAccount(r.text('SubjectUserName'));
-  return {
-    AccountName: split.name,
-    AccountDomain: r.text('SubjectDomainName') ?? split.domain,
-    AccountSid: sid(r.text('SubjectUserSid')),
-    DestinationDeviceName: r.computer,
-  };
+  return { ...subjectAccount(r), DestinationDeviceName: r.computer };
 }
 
 // 4661 A handle to an object was requested; only the SAM server's handles are SAMR queries
