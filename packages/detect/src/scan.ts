@@ -13,6 +13,7 @@ import {
 } from '@palisade/evtx';
 import {
   isSambaAuditText,
+  normaliseCapture,
   normaliseWindowsEvent,
   readSambaAuditLines,
   type TableRow,
@@ -77,7 +78,7 @@ export interface ScanResult {
   readonly summary: ScanSummary;
 }
 
-const eventFileExtensions = /\.(evtx|json|jsonl|ndjson)$/i;
+const eventFileExtensions = /\.(evtx|json|jsonl|ndjson|pcap|pcapng)$/i;
 
 /** Every event file under the given paths (folders recursively), sorted; unreadable paths are reported. */
 export function findEventFiles(paths: readonly string[], onProblem?: (p: ScanFileProblem) => void): string[] {
@@ -299,7 +300,38 @@ export async function scanFiles(
         events,
       });
     report(0);
-    if (/\.evtx$/i.test(file) || !/\.(json|jsonl|ndjson)$/i.test(file)) {
+    if (/\.(pcap|pcapng)$/i.test(file)) {
+      // Packet captures of a DC's traffic give Identity rows for the identity detectors.
+      try {
+        const { rows, diagnostics } = normaliseCapture(readFileSync(file));
+        for (const message of diagnostics) problem({ file, severity: 'warning', message });
+        events += rows.length;
+        for (const row of rows) {
+          const extra = row.values.AdditionalFields;
+          const frame =
+            typeof extra === 'object' &&
+            extra !== null &&
+            !Array.isArray(extra) &&
+            typeof extra.Frame === 'number'
+              ? extra.Frame
+              : undefined;
+          const timestamp = typeof row.values.Timestamp === 'string' ? row.values.Timestamp : '';
+          const computer = row.values.DestinationIPAddress;
+          if (options.identity) {
+            keepIdentityRows([row], {
+              file,
+              timestamp,
+              channel: 'network',
+              eventId: 0,
+              computer: typeof computer === 'string' ? computer : '',
+              ...(frame !== undefined ? { recordId: frame } : {}),
+            });
+          }
+        }
+      } catch (e) {
+        problem({ file, severity: 'error', message: `cannot read: ${errorText(e)}` });
+      }
+    } else if (/\.evtx$/i.test(file) || !/\.(json|jsonl|ndjson)$/i.test(file)) {
       const onDiagnostic = (d: EvtxDiagnostic) =>
         problem({ file, severity: d.severity, message: formatDiagnostic(d) });
       try {

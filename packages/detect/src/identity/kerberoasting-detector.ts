@@ -1,12 +1,13 @@
 // 2410 Suspected Kerberos SPN exposure (Kerberoasting): one account on one source requests
 // service tickets (4769) for many distinct user-account services within minutes, above all with
 // RC4 tickets, whose encrypted part can be cracked offline for the service account's password.
-import { LogonAction } from '@palisade/schema';
+import { LogonAction, type TableRow } from '@palisade/schema';
 import type { AlertEvent } from '../alert.ts';
 import {
   accountLabel,
   type DetectorMeta,
   extra,
+  extraList,
   type IdentityDetector,
   type IdentityFinding,
   isWeakTicket,
@@ -72,7 +73,10 @@ export const kerberoastingDetector: IdentityDetector = {
         const enoughWeak =
           requests.reduce((n, r) => (r.weak ? n + 1 : n), 0) >= (t.rc4Services ?? Number.POSITIVE_INFINITY);
         const enoughAll = requests.length >= (t.services ?? Number.POSITIVE_INFINITY);
-        if (!enoughWeak && !enoughAll) return noFindings;
+        // Seen on the wire: a client that offers the KDC no AES type and gets an RC4 or DES
+        // ticket for a user-account service is a roasting tool (Windows clients always offer AES).
+        const downgrade = isWeakTicket(row) && offersNoAes(row);
+        if (!enoughWeak && !enoughAll && !downgrade) return noFindings;
         const services = distinctBy(
           requests,
           (r) => r.service.toLowerCase(),
@@ -84,6 +88,7 @@ export const kerberoastingDetector: IdentityDetector = {
           (r) => r.service,
         );
         if (
+          !downgrade &&
           weak.length < (t.rc4Services ?? Number.POSITIVE_INFINITY) &&
           services.length < (t.services ?? Number.POSITIVE_INFINITY)
         )
@@ -111,3 +116,12 @@ export const kerberoastingDetector: IdentityDetector = {
     };
   },
 };
+
+/** AES encryption types (RFC 3962, RFC 8009). */
+const aesEtypes = new Set([0x11, 0x12, 0x13, 0x14]);
+
+/** The request (as captured on the network) offered the KDC no AES encryption type. */
+function offersNoAes(row: TableRow): boolean {
+  const offered = extraList(row, 'RequestedEtypes');
+  return offered.length > 0 && !offered.some((e) => aesEtypes.has(Number.parseInt(e, 16)));
+}

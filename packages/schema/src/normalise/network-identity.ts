@@ -1,0 +1,412 @@
+// Network activity as Identity rows: Kerberos exchanges (UDP and TCP 88), NTLM authentications
+// inside SMB2 session setups, LDAP binds and searches, and DRSUAPI replication requests, read
+// from a capture with @palisade/protocols and shaped exactly like the Windows normaliser's rows
+// (same ActionTypes and AdditionalFields keys), so the same identity detectors judge them.
+import {
+  DcerpcConnection,
+  type DcerpcEvent,
+  decodeKerberosMessage,
+  findNtlmssp,
+  type KerberosKdcReq,
+  type KerberosMessage,
+  KerberosTcpStream,
+  type LdapAuthentication,
+  type LdapPdu,
+  LdapTcpStream,
+  looksLikeDcerpcHeader,
+  type NtlmMessage,
+  principalText,
+  readFlows,
+  Smb2Connection,
+  type Smb2Event,
+  type StreamDirection,
+  type TcpFlow,
+} from '@palisade/protocols';
+import { DirectoryAction, LogonAction, QueryAction } from '../action-types.ts';
+import type { Dynamic, TableRow } from '../rows.ts';
+import { kerberosFailure } from './kerberos-codes.ts';
+import { firstRdnValue, splitAccount } from './windows-fields.ts';
+
+const DRSUAPI = 'e3514235-4b06-11d1-ab04-00c04fc2dcd2';
+const GET_NC_CHANGES = 3;
+const STATUS_SUCCESS = 0;
+const STATUS_MORE_PROCESSING = 0xc0000016;
+
+/** What a capture gave: rows in capture order, and problems by count. */
+export interface NetworkRows {
+  readonly rows: TableRow[];
+  /** Capture and decoder diagnostics, as text. */
+  readonly diagnostics: string[];
+}
+
+interface Where {
+  readonly client: { readonly ip: string; readonly port: number };
+  readonly server: { readonly ip: string; readonly port: number };
+  readonly timestampUs: number;
+  readonly frame: number;
+}
+
+/** ISO 8601 with seven fractional digits, like the EVTX rows, from microseconds. */
+function isoFromMicros(us: number): string {
+  const ms = Math.floor(us / 1000);
+  const base = new Date(ms).toISOString().slice(0, 19);
+  const fraction = String(((us % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
+  return `${base}.${fraction}0Z`;
+}
+
+function row(
+  table: TableRow['table'],
+  where: Where,
+  values: Record<string, Dynamic | undefined>,
+  extra: Record<string, Dynamic | undefined>,
+): TableRow {
+  const out: Record<string, Dynamic> = {
+    Timestamp: isoFromMicros(where.timestampUs),
+    IPAddress: where.client.ip,
+    Port: where.client.port,
+    DestinationIPAddress: where.server.ip,
+    DestinationPort: where.server.port,
+    ReportId: `net:${where.frame + 1}`,
+  };
+  for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== '') out[k] = v;
+  const additional: Record<string, Dynamic> = { Source: 'network', Frame: where.frame + 1 };
+  for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== '') additional[k] = v;
+  out.AdditionalFields = additional;
+  if (table === 'IdentityDirectoryEvents') delete out.DestinationPort;
+  return { table, values: out };
+}
+
+const hex = (n: number | undefined) => (n === undefined ? undefined : `0x${n.toString(16)}`);
+
+// One Kerberos request and its answer → the row a DC's 4768/4769/4771 would give.
+function kerberosRow(request: KerberosKdcReq, answer: KerberosMessage, where: Where): TableRow | undefined {
+  const as = request.kind === 'as-req';
+  const service = request.sname ? principalText(request.sname) : '';
+  const base = {
+    Protocol: 'Kerberos',
+    LogonType: as ? 'Credentials Validation' : 'Resource Access',
+    ...(as ? {} : { TargetAccountDisplayName: service }),
+  };
+  const extra = {
+    EventId: as ? 4768 : 4769,
+    KerberosRequest: as ? 'AS' : 'TGS',
+    ServiceName: service,
+    PreAuthType: as ? (request.hasEncryptedTimestamp ? '2' : '0') : undefined,
+    TicketOptions: hex(request.kdcOptions),
+    RequestedEtypes: request.etype.map((e) => hex(e) as string),
+  };
+  if (answer.kind === 'as-rep' || answer.kind === 'tgs-rep') {
+    const account = principalText(answer.cname);
+    return row(
+      'IdentityLogonEvents',
+      where,
+      { ...base, ActionType: LogonAction.success, AccountName: account, AccountDomain: answer.crealm },
+      {
+        ...extra,
+        Status: '0x0',
+        // AS-REP: the part encrypted with the user's key (what AS-REP roasting cracks); TGS-REP:
+        // the service ticket, encrypted with the service's key (what Kerberoasting cracks).
+        TicketEncryptionType: hex(as ? answer.encPart.etype : answer.ticket.encPart.etype),
+      },
+    );
+  }
+  if (answer.kind === 'krb-error') {
+    const status = hex(answer.errorCode);
+    const account = request.cname
+      ? principalText(request.cname)
+      : answer.cname
+        ? principalText(answer.cname)
+        : '';
+    return row(
+      'IdentityLogonEvents',
+      where,
+      {
+        ...base,
+        ActionType: LogonAction.failure,
+        FailureReason: kerberosFailure(status),
+        AccountName: account,
+        AccountDomain: request.realm,
+      },
+      { ...extra, Status: status },
+    );
+  }
+  return undefined;
+}
+
+interface FlowState {
+  readonly flow: TcpFlow;
+  readonly port: number;
+  kerberos?: { toServer: KerberosTcpStream; toClient: KerberosTcpStream; pending: KerberosKdcReq[] };
+  ldap?: {
+    toServer: LdapTcpStream;
+    toClient: LdapTcpStream;
+    binds: Map<number, { account: string; domain?: string; simple: boolean }>;
+    bound?: { account: string; domain?: string };
+  };
+  smb?: Smb2Connection;
+  rpc?: { connection: DcerpcConnection; account?: string; domain?: string };
+  undecided: boolean;
+}
+
+/**
+ * Reads a pcap or pcapng capture of a domain controller's traffic into Identity rows.
+ * @example const { rows } = normaliseCapture(readFileSync('dc.pcap'))
+ */
+export function normaliseCapture(bytes: Uint8Array): NetworkRows {
+  const rows: TableRow[] = [];
+  const diagnostics: string[] = [];
+  const reading = readFlows(bytes);
+  const flows = new Map<number, FlowState>();
+  const udpPending = new Map<string, KerberosKdcReq>();
+
+  const where = (flow: TcpFlow, timestampUs: number, frame: number): Where => ({
+    client: flow.client,
+    server: flow.server,
+    timestampUs,
+    frame,
+  });
+
+  for (const item of reading.items) {
+    if (item.kind === 'udp') {
+      const port = item.dst.port === 88 ? 'request' : item.src.port === 88 ? 'reply' : undefined;
+      if (!port) continue;
+      const { value } = decodeKerberosMessage(item.payload);
+      if (!value) continue;
+      if (port === 'request' && (value.kind === 'as-req' || value.kind === 'tgs-req')) {
+        udpPending.set(`${item.src.ip}:${item.src.port}>${item.dst.ip}`, value);
+        if (udpPending.size > 10_000) udpPending.delete(udpPending.keys().next().value as string);
+      } else if (port === 'reply') {
+        const key = `${item.dst.ip}:${item.dst.port}>${item.src.ip}`;
+        const request = udpPending.get(key);
+        if (!request) continue;
+        udpPending.delete(key);
+        const r = kerberosRow(request, value, {
+          client: item.dst,
+          server: item.src,
+          timestampUs: item.timestampUs,
+          frame: item.frame,
+        });
+        if (r) rows.push(r);
+      }
+      continue;
+    }
+    if (item.kind === 'open' || item.kind === 'close') {
+      if (item.kind === 'close') flows.delete(item.flow.id);
+      continue;
+    }
+    let state = flows.get(item.flow.id);
+    if (!state) {
+      state = { flow: item.flow, port: item.flow.server.port, undecided: true };
+      flows.set(item.flow.id, state);
+    }
+    if (item.kind === 'gap') continue;
+    const at = where(item.flow, item.timestampUs, item.frame);
+    if (state.undecided) {
+      state.undecided = false;
+      if (state.port === 88)
+        state.kerberos = {
+          toServer: new KerberosTcpStream(),
+          toClient: new KerberosTcpStream(),
+          pending: [],
+        };
+      else if (state.port === 389 || state.port === 3268)
+        state.ldap = { toServer: new LdapTcpStream(), toClient: new LdapTcpStream(), binds: new Map() };
+      else if (state.port === 445) state.smb = new Smb2Connection();
+      else if (looksLikeDcerpcHeader(item.bytes)) state.rpc = { connection: new DcerpcConnection() };
+    }
+    if (state.kerberos) kerberosStream(state.kerberos, item.direction, item.bytes, at, rows);
+    else if (state.ldap) ldapStream(state.ldap, item.direction, item.bytes, at, rows);
+    else if (state.smb)
+      for (const e of state.smb.push(item.direction, item.bytes).events) smbEvent(e, at, rows);
+    else if (state.rpc)
+      for (const e of state.rpc.connection.push(item.direction, item.bytes).events)
+        rpcEvent(state.rpc, e, at, rows);
+  }
+  for (const d of reading.diagnostics) if (d.severity === 'error') diagnostics.push(d.message);
+  return { rows, diagnostics };
+}
+
+function kerberosStream(
+  k: NonNullable<FlowState['kerberos']>,
+  direction: StreamDirection,
+  bytes: Uint8Array,
+  at: Where,
+  rows: TableRow[],
+): void {
+  const { messages } = (direction === 'toServer' ? k.toServer : k.toClient).push(bytes);
+  for (const m of messages) {
+    if (direction === 'toServer' && (m.kind === 'as-req' || m.kind === 'tgs-req')) k.pending.push(m);
+    else if (direction === 'toClient') {
+      const request = k.pending.shift();
+      const r = request ? kerberosRow(request, m, at) : undefined;
+      if (r) rows.push(r);
+    }
+  }
+}
+
+// LDAP result code 49 (invalidCredentials) carries AD's reason in its message: `data 52e`.
+const ldapBindReasons: Record<string, string> = {
+  '525': 'NoSuchUser',
+  '52e': 'WrongPassword',
+  '533': 'AccountDisabled',
+  '701': 'AccountExpired',
+  '773': 'PasswordMustChange',
+  '775': 'AccountLocked',
+};
+
+function ldapStream(
+  l: NonNullable<FlowState['ldap']>,
+  direction: StreamDirection,
+  bytes: Uint8Array,
+  at: Where,
+  rows: TableRow[],
+): void {
+  const { pdus } = (direction === 'toServer' ? l.toServer : l.toClient).push(bytes);
+  for (const pdu of pdus as readonly LdapPdu[]) {
+    if (pdu.kind !== 'message') continue;
+    const { message } = pdu;
+    const op = message.protocolOp;
+    if (op.kind === 'bindRequest') {
+      const auth = op.authentication;
+      const ntlm = bindNtlmUser(auth);
+      const simple = auth.kind === 'simple';
+      const name = simple ? op.name : (ntlm?.user ?? '');
+      if (!name) continue;
+      const split: { name?: string | undefined; domain?: string | undefined } = name.includes('=')
+        ? { name: firstRdnValue(name) }
+        : splitAccount(name);
+      const domain = ntlm?.domain || split.domain;
+      l.binds.set(message.messageID, { account: split.name ?? name, ...(domain ? { domain } : {}), simple });
+    } else if (op.kind === 'bindResponse') {
+      const bind = l.binds.get(message.messageID);
+      if (!bind) continue;
+      l.binds.delete(message.messageID);
+      const code = op.result.resultCode;
+      if (code === 14) continue; // saslBindInProgress: the exchange goes on
+      const reason = /data ([0-9a-f]{3})/i.exec(op.result.diagnosticMessage ?? '')?.[1]?.toLowerCase();
+      if (code === 0) l.bound = bind;
+      rows.push(
+        row(
+          'IdentityLogonEvents',
+          at,
+          {
+            ActionType: code === 0 ? LogonAction.success : LogonAction.failure,
+            Protocol: bind.simple ? 'Ldap' : 'Ntlm',
+            LogonType: bind.simple ? 'LDAP Cleartext' : 'Credentials Validation',
+            AccountName: bind.account,
+            AccountDomain: bind.domain,
+            FailureReason:
+              code === 0
+                ? undefined
+                : (reason && ldapBindReasons[reason]) ||
+                  (code === 49 ? 'BadUserNameOrPassword' : `LDAP result ${code}`),
+          },
+          { ResultCode: code },
+        ),
+      );
+    } else if (op.kind === 'searchRequest') {
+      rows.push(
+        row(
+          'IdentityQueryEvents',
+          at,
+          {
+            ActionType: QueryAction.ldap,
+            Protocol: 'Ldap',
+            QueryType: 'LDAP search',
+            Query: op.filter,
+            QueryTarget: op.baseObject,
+            AccountName: l.bound?.account,
+            AccountDomain: l.bound?.domain,
+          },
+          { Scope: op.scope, Attributes: [...op.attributes] },
+        ),
+      );
+    }
+  }
+}
+
+// The NTLM authenticate message of a SASL (GSS-SPNEGO) or Sicily bind, when the bind carries one.
+function bindNtlmUser(auth: LdapAuthentication): { user: string; domain: string } | undefined {
+  let message: NtlmMessage | undefined;
+  if (auth.kind === 'sicilyResponse') message = auth.ntlm;
+  else if (auth.kind === 'sasl' && auth.token) {
+    const t = auth.token;
+    const mech =
+      t.kind === 'neg-token-init' ? t.mechToken : t.kind === 'neg-token-resp' ? t.responseToken : t;
+    if (mech?.kind === 'ntlmssp') message = mech.message;
+  }
+  return message?.kind === 'authenticate' && message.userName
+    ? { user: message.userName, domain: message.domainName }
+    : undefined;
+}
+
+function ntlmUser(bytes: Uint8Array | undefined): { user: string; domain: string } | undefined {
+  if (!bytes) return undefined;
+  const found = findNtlmssp(bytes)?.value;
+  return found?.kind === 'authenticate' && found.userName
+    ? { user: found.userName, domain: found.domainName }
+    : undefined;
+}
+
+function smbEvent(e: Smb2Event, at: Where, rows: TableRow[]): void {
+  if (e.kind !== 'sessionSetup' || e.status === STATUS_MORE_PROCESSING) return;
+  const ntlm = ntlmUser(e.requestSecurityBuffer);
+  if (!ntlm) return;
+  rows.push(
+    row(
+      'IdentityLogonEvents',
+      at,
+      {
+        ActionType: e.status === STATUS_SUCCESS ? LogonAction.success : LogonAction.failure,
+        Protocol: 'Ntlm',
+        LogonType: 'Credentials Validation',
+        AccountName: ntlm.user,
+        AccountDomain: ntlm.domain,
+        FailureReason:
+          e.status === STATUS_SUCCESS
+            ? undefined
+            : e.status === 0xc000006d
+              ? 'BadUserNameOrPassword'
+              : (e.statusName ?? hex(e.status)),
+      },
+      { EventId: 4776, Status: hex(e.status), Application: 'SMB' },
+    ),
+  );
+}
+
+function rpcEvent(rpc: NonNullable<FlowState['rpc']>, e: DcerpcEvent, at: Where, rows: TableRow[]): void {
+  if (e.kind === 'pdu') {
+    // The authenticate message of the bind (or auth3) names who the connection runs as.
+    const auth = 'auth' in e.pdu ? e.pdu.auth : undefined;
+    const ntlm = auth ? ntlmUser(auth.authValue) : undefined;
+    if (ntlm) {
+      rpc.account = ntlm.user;
+      rpc.domain = ntlm.domain;
+    }
+    return;
+  }
+  const call = e.call;
+  if (
+    call.type !== 'request' ||
+    call.interface?.uuid.toLowerCase() !== DRSUAPI ||
+    call.opnum !== GET_NC_CHANGES
+  )
+    return;
+  rows.push(
+    row(
+      'IdentityDirectoryEvents',
+      at,
+      {
+        ActionType: DirectoryAction.replication,
+        Protocol: 'Drsr',
+        AccountName: rpc.account,
+        AccountDomain: rpc.domain,
+      },
+      // DsGetNCChanges is the replication right in use; which one, the sealed stub does not show.
+      {
+        ReplicationRights: ['Get-Changes', 'Get-Changes-All'],
+        Method: call.opnumName ?? 'IDL_DRSGetNCChanges',
+      },
+    ),
+  );
+}
