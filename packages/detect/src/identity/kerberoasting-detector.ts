@@ -68,14 +68,15 @@ export const kerberoastingDetector: IdentityDetector = {
         if (directory.isDomainController(ip) || (name.endsWith('$') && directory.isDomainController(name)))
           return noFindings;
         const key = `${canonicalAccount(name)}|${ip}`;
-        const requests = byRequester.add(key, time, { service, weak: isWeakTicket(row), event });
+        const weakTicket = isWeakTicket(row);
+        const requests = byRequester.add(key, time, { service, weak: weakTicket, event });
         // Distinct services are counted only when there are enough requests to reach a threshold.
         const enoughWeak =
           requests.reduce((n, r) => (r.weak ? n + 1 : n), 0) >= (t.rc4Services ?? Number.POSITIVE_INFINITY);
         const enoughAll = requests.length >= (t.services ?? Number.POSITIVE_INFINITY);
         // Seen on the wire: a client that offers the KDC no AES type and gets an RC4 or DES
         // ticket for a user-account service is a roasting tool (Windows clients always offer AES).
-        const downgrade = isWeakTicket(row) && offersNoAes(row);
+        const downgrade = weakTicket && offersNoAes(row);
         if (!enoughWeak && !enoughAll && !downgrade) return noFindings;
         const services = distinctBy(
           requests,
