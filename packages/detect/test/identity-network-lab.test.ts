@@ -1,6 +1,7 @@
 // The recorded lab run's packet captures (../shared/corpus/testbed-samples/*.pcap) scanned
-// with the identity detectors in test mode: the attacks that only packets show — Kerberoasting,
-// AS-REP roasting, DCSync — and the password spray raise their alerts inside their windows in
+// with the identity detectors in test mode: the attacks that only packets show — LDAP
+// reconnaissance, Kerberoasting, AS-REP roasting, DCSync — and the password spray raise their
+// alerts inside their windows in
 // attacks/markers.txt, naming the attacker 10.99.0.20, and nothing fires in the setup window.
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -39,6 +40,10 @@ describe.skipIf(missing !== undefined)('identity detectors on the lab capture', 
         ([, [start, end]]) => Date.parse(a.timestamp) >= start && Date.parse(a.timestamp) <= end,
       )?.[0];
     expect(alerts.map((a) => [a.externalId, windowOf(a), a.entities?.ips, a.entities?.accounts])).toEqual([
+      // ldapsearch as alice: users, groups, SPNs, admins, Domain Admins members, no-pre-auth
+      // accounts, computers, trusts.
+      [2038, 'ldap_recon', [ATTACKER], ['corp.lab.test\\alice']],
+      [2210, 'ldap_recon', [ATTACKER], ['corp.lab.test\\alice']],
       // GetUserSPNs.py as alice: a service ticket for svc_sql, offered no AES type, RC4 returned.
       [2410, 'kerberoast', [ATTACKER], ['CORP.LAB.TEST\\alice']],
       // GetNPUsers.py: asrep_user's TGT issued without pre-authentication, RC4.

@@ -16,6 +16,7 @@ import { gpoTamperingDetector } from './gpo-tampering-detector.ts';
 import { honeytokenAuthDetector } from './honeytoken-auth-detector.ts';
 import { honeytokenChangeDetector, honeytokenGroupDetector } from './honeytoken-change-detector.ts';
 import { kerberoastingDetector } from './kerberoasting-detector.ts';
+import { ldapAttributeReconDetector, ldapPrincipalReconDetector } from './ldap-recon-detector.ts';
 import { passTheHashDetector } from './pass-the-hash-detector.ts';
 import { rbcdDetector } from './rbcd-detector.ts';
 import { samNameSpoofingDetector } from './samname-spoofing-detector.ts';
@@ -45,6 +46,8 @@ export const identityDetectors: readonly IdentityDetector[] = [
   goldenTicketTimeAnomalyDetector,
   honeytokenAuthDetector,
   kerberoastingDetector,
+  ldapAttributeReconDetector,
+  ldapPrincipalReconDetector,
   passTheHashDetector,
   ldapBruteForceDetector,
   dcsyncDetector,
