@@ -3,6 +3,7 @@
 // from a capture with @palisade/protocols and shaped exactly like the Windows normaliser's rows
 // (same ActionTypes and AdditionalFields keys), so the same identity detectors judge them.
 import {
+  type DcerpcCall,
   DcerpcConnection,
   type DcerpcEvent,
   decodeKerberosMessage,
@@ -25,12 +26,14 @@ import {
 import { DirectoryAction, LogonAction, QueryAction } from '../action-types.ts';
 import type { Dynamic, TableRow } from '../rows.ts';
 import { kerberosFailure } from './kerberos-codes.ts';
+import { SAMR_UUID, samrQuery } from './network-samr.ts';
 import { firstRdnValue, splitAccount } from './windows-fields.ts';
 
 const DRSUAPI = 'e3514235-4b06-11d1-ab04-00c04fc2dcd2';
 const GET_NC_CHANGES = 3;
 const STATUS_SUCCESS = 0;
 const STATUS_MORE_PROCESSING = 0xc0000016;
+const MAX_SESSIONS = 1024;
 
 /** What a capture gave: rows in capture order, and problems by count. */
 export interface NetworkRows {
@@ -143,7 +146,7 @@ interface FlowState {
     binds: Map<number, { account: string; domain?: string; simple: boolean }>;
     bound?: { account: string; domain?: string };
   };
-  smb?: Smb2Connection;
+  smb?: { connection: Smb2Connection; sessions: Map<string, { account: string; domain: string }> };
   rpc?: { connection: DcerpcConnection; account?: string; domain?: string };
   undecided: boolean;
 }
@@ -211,13 +214,14 @@ export function normaliseCapture(bytes: Uint8Array): NetworkRows {
         };
       else if (state.port === 389 || state.port === 3268)
         state.ldap = { toServer: new LdapTcpStream(), toClient: new LdapTcpStream(), binds: new Map() };
-      else if (state.port === 445) state.smb = new Smb2Connection();
+      else if (state.port === 445) state.smb = { connection: new Smb2Connection(), sessions: new Map() };
       else if (looksLikeDcerpcHeader(item.bytes)) state.rpc = { connection: new DcerpcConnection() };
     }
     if (state.kerberos) kerberosStream(state.kerberos, item.direction, item.bytes, at, rows);
     else if (state.ldap) ldapStream(state.ldap, item.direction, item.bytes, at, rows);
     else if (state.smb)
-      for (const e of state.smb.push(item.direction, item.bytes).events) smbEvent(e, at, rows);
+      for (const e of state.smb.connection.push(item.direction, item.bytes).events)
+        smbEvent(state.smb, e, at, rows);
     else if (state.rpc)
       for (const e of state.rpc.connection.push(item.direction, item.bytes).events)
         rpcEvent(state.rpc, e, at, rows);
@@ -348,10 +352,20 @@ function ntlmUser(bytes: Uint8Array | undefined): { user: string; domain: string
     : undefined;
 }
 
-function smbEvent(e: Smb2Event, at: Where, rows: TableRow[]): void {
+function smbEvent(smb: NonNullable<FlowState['smb']>, e: Smb2Event, at: Where, rows: TableRow[]): void {
+  if (e.kind === 'rpc') {
+    if (e.rpc.kind !== 'call') return;
+    const session = smb.sessions.get(e.pipe.sessionId);
+    const r = samrRow(e.rpc.call, at, session?.account, session?.domain, `\\PIPE\\${e.pipe.name}`);
+    if (r) rows.push(r);
+    return;
+  }
   if (e.kind !== 'sessionSetup' || e.status === STATUS_MORE_PROCESSING) return;
   const ntlm = ntlmUser(e.requestSecurityBuffer);
   if (!ntlm) return;
+  // The session's account names the pipes' callers; bounded by the SMB connection's own limits.
+  if (e.status === STATUS_SUCCESS && smb.sessions.size < MAX_SESSIONS)
+    smb.sessions.set(e.sessionId, { account: ntlm.user, domain: ntlm.domain });
   rows.push(
     row(
       'IdentityLogonEvents',
@@ -386,6 +400,11 @@ function rpcEvent(rpc: NonNullable<FlowState['rpc']>, e: DcerpcEvent, at: Where,
     return;
   }
   const call = e.call;
+  const samr = samrRow(call, at, rpc.account, rpc.domain, 'ncacn_ip_tcp');
+  if (samr) {
+    rows.push(samr);
+    return;
+  }
   if (
     call.type !== 'request' ||
     call.interface?.uuid.toLowerCase() !== DRSUAPI ||
@@ -408,5 +427,38 @@ function rpcEvent(rpc: NonNullable<FlowState['rpc']>, e: DcerpcEvent, at: Where,
         Method: call.opnumName ?? 'IDL_DRSGetNCChanges',
       },
     ),
+  );
+}
+
+/** A SAM-R query as an IdentityQueryEvents row, or undefined for other calls. */
+function samrRow(
+  call: DcerpcCall,
+  at: Where,
+  account: string | undefined,
+  domain: string | undefined,
+  transport: string,
+): TableRow | undefined {
+  if (call.interface?.uuid.toLowerCase() !== SAMR_UUID) return undefined;
+  const q = samrQuery(call);
+  if (!q) return undefined;
+  return row(
+    'IdentityQueryEvents',
+    at,
+    {
+      ActionType: QueryAction.samr,
+      Protocol: 'Samr',
+      QueryType: q.queryType,
+      QueryTarget: q.target,
+      Query: q.method,
+      AccountName: account,
+      AccountDomain: domain,
+    },
+    {
+      Method: q.method,
+      Opnum: call.opnum,
+      Rid: q.rid,
+      Names: q.names ? [...q.names] : undefined,
+      Transport: transport,
+    },
   );
 }
