@@ -44,6 +44,8 @@ describe.skipIf(missing !== undefined)('identity detectors on the lab capture', 
       // accounts, computers, trusts.
       [2038, 'ldap_recon', [ATTACKER], ['corp.lab.test\\alice']],
       [2210, 'ldap_recon', [ATTACKER], ['corp.lab.test\\alice']],
+      // rpcclient and samrdump.py as alice over \PIPE\samr: users, groups, Domain Admins members.
+      [2021, 'samr_enum', [ATTACKER], ['CORP\\alice']],
       // GetUserSPNs.py as alice: a service ticket for svc_sql, offered no AES type, RC4 returned.
       [2410, 'kerberoast', [ATTACKER], ['CORP.LAB.TEST\\alice']],
       // GetNPUsers.py: asrep_user's TGT issued without pre-authentication, RC4.
@@ -60,5 +62,25 @@ describe.skipIf(missing !== undefined)('identity detectors on the lab capture', 
       [2006, 'dcsync', [ATTACKER], ['CORP.LAB.TEST\\administrator']],
     ]);
     expect(alerts.find((a) => a.externalId === 2410)?.targets?.accounts).toContain('svc_sql');
+  });
+
+  it('finds the SAM-R enumeration at the Medium level, and a honeytoken named in it', async () => {
+    const { alerts } = await scanFiles([pcap], compileRuleSet([], { name: 'none', entries: [] }), {
+      identity: {
+        detectors: identityDetectors.filter((d) => d.meta.externalId === 2021 || d.meta.externalId === 2439),
+        config: { levels: { 'identity/samr-recon': 'medium' }, honeytokenAccounts: ['Administrator'] },
+      },
+    });
+    const marks = windows();
+    const samr = marks.get('samr_enum') as [number, number];
+    // Users then groups enumerated (two facets, the Medium threshold); Administrator opened by RID 500.
+    expect(alerts.map((a) => [a.externalId, a.description])).toEqual([
+      [2021, expect.stringMatching(/^10\.99\.0\.20 \(as CORP\\alice\) queried users, groups over SAM-R/)],
+      [2439, expect.stringMatching(/asked about honeytoken Administrator over SAM-R \(QueryUser\)/)],
+    ]);
+    for (const a of alerts) {
+      expect(Date.parse(a.timestamp)).toBeGreaterThanOrEqual(samr[0]);
+      expect(Date.parse(a.timestamp)).toBeLessThanOrEqual(samr[1]);
+    }
   });
 });

@@ -20,6 +20,7 @@ import { ldapAttributeReconDetector, ldapPrincipalReconDetector } from './ldap-r
 import { passTheHashDetector } from './pass-the-hash-detector.ts';
 import { rbcdDetector } from './rbcd-detector.ts';
 import { samNameSpoofingDetector } from './samname-spoofing-detector.ts';
+import { samrHoneytokenDetector, samrReconDetector } from './samr-recon-detector.ts';
 import { sensitiveGroupDetector } from './sensitive-group-detector.ts';
 import { serviceCreationDetector } from './service-creation-detector.ts';
 import { shadowCredentialsDetector } from './shadow-credentials-detector.ts';
@@ -48,6 +49,8 @@ export const identityDetectors: readonly IdentityDetector[] = [
   kerberoastingDetector,
   ldapAttributeReconDetector,
   ldapPrincipalReconDetector,
+  samrReconDetector,
+  samrHoneytokenDetector,
   passTheHashDetector,
   ldapBruteForceDetector,
   dcsyncDetector,
