@@ -1,7 +1,14 @@
 // 2006 Suspected DCSync attack: directory replication rights (Get-Changes, Get-Changes-All)
 // exercised by an account that is not a domain controller's machine account.
 import { DirectoryAction } from '@palisade/schema';
-import { type DetectorMeta, extraList, type IdentityDetector, noFindings, text } from './detector.ts';
+import {
+  accountLabel,
+  type DetectorMeta,
+  extraList,
+  type IdentityDetector,
+  noFindings,
+  text,
+} from './detector.ts';
 import { canonicalAccount } from './directory.ts';
 import { Cooldown, unique } from './windows.ts';
 
@@ -35,7 +42,7 @@ export const dcsyncDetector: IdentityDetector = {
         if (account.endsWith('$') && directory.isDomainController(account)) return noFindings;
         const ip = text(row, 'IPAddress');
         if (ip && directory.isDomainController(ip)) return noFindings;
-        const who = text(row, 'AccountDomain') ? `${text(row, 'AccountDomain')}\\${account}` : account;
+        const who = accountLabel(row);
         if (!cooldown.take(canonicalAccount(who), time)) return noFindings;
         const dc = text(row, 'DeviceName');
         return [

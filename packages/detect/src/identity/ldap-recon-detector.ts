@@ -6,6 +6,7 @@
 import { QueryAction } from '@palisade/schema';
 import type { AlertEvent } from '../alert.ts';
 import {
+  accountLabel,
   type DetectorMeta,
   type IdentityDetector,
   type IdentityFinding,
@@ -76,9 +77,7 @@ function makeDetector(
           if (distinct.length < (t[thresholdName] ?? Number.POSITIVE_INFINITY)) return noFindings;
           bySource.clear(source);
           if (!cooldown.take(source, time)) return noFindings;
-          const account = text(row, 'AccountDomain')
-            ? `${text(row, 'AccountDomain')}\\${text(row, 'AccountName')}`
-            : text(row, 'AccountName');
+          const account = accountLabel(row);
           const topics = unique(distinct.map((d) => d.split('\u0000')[0] as string));
           return [
             {

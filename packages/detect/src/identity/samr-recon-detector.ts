@@ -6,7 +6,9 @@
 import { QueryAction, type TableRow } from '@palisade/schema';
 import type { AlertEvent } from '../alert.ts';
 import {
+  accountLabel,
   type DetectorMeta,
+  extraList,
   type IdentityDetector,
   type IdentityFinding,
   noFindings,
@@ -32,23 +34,13 @@ const enumerations: Readonly<Record<string, string>> = {
 
 /** The names a SAM-R row asks about: its target and, for name lookups, every name. */
 function namesOf(row: TableRow): string[] {
-  const extra = row.values.AdditionalFields;
-  const names =
-    extra && typeof extra === 'object' && !Array.isArray(extra) && Array.isArray(extra.Names)
-      ? extra.Names.filter((n): n is string => typeof n === 'string')
-      : [];
+  const names = extraList(row, 'Names');
   const target = text(row, 'QueryTarget');
   return names.length ? names : target && !target.startsWith('RID ') ? [target] : [];
 }
 
 function sensitive(directory: DirectoryKnowledge, name: string): boolean {
   return directory.isSensitiveGroup(name) || directory.isSensitiveAccount(name);
-}
-
-function accountOf(row: TableRow): string {
-  return text(row, 'AccountDomain')
-    ? `${text(row, 'AccountDomain')}\\${text(row, 'AccountName')}`
-    : text(row, 'AccountName');
 }
 
 interface Facet {
@@ -97,7 +89,7 @@ export const samrReconDetector: IdentityDetector = {
         if (distinct.length < (t.facets ?? Number.POSITIVE_INFINITY)) return noFindings;
         bySource.clear(source);
         if (!cooldown.take(source, time)) return noFindings;
-        const account = accountOf(row);
+        const account = accountLabel(row);
         return [
           {
             timestamp: text(row, 'Timestamp') || event.timestamp,
@@ -138,7 +130,7 @@ export const samrHoneytokenDetector: IdentityDetector = {
           return noFindings;
         const honey = namesOf(row).filter((n) => directory.isHoneytokenAccount(n));
         if (honey.length === 0) return noFindings;
-        const account = accountOf(row);
+        const account = accountLabel(row);
         const source = text(row, 'IPAddress');
         return [
           {
