@@ -6,10 +6,7 @@ import { join } from 'node:path';
 import { ParseError } from '@palisade/binary';
 import { describe, expect, it } from 'vitest';
 import { asn1ErrorCodes, type BerElement, BerReader, peekElementSize } from '../src/asn1-ber.ts';
-
-function hex(text: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(text.replaceAll(/\s/g, ''), 'hex'));
-}
+import { hex } from './test-bytes.ts';
 
 function reader(text: string, base = 0): BerReader {
   return new BerReader(hex(text), base);

@@ -4,8 +4,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DnsTcpStream, decodeDnsMessage, dnsTypeName, isZoneTransfer } from '../src/dns-decoder.ts';
+import { hex } from './test-bytes.ts';
 
-const hex = (s: string) => Uint8Array.from(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const u16 = (n: number) => [(n >> 8) & 0xff, n & 0xff];
 const u32 = (n: number) => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
 const name = (s: string) => [...s.split('.').flatMap((l) => [l.length, ...Buffer.from(l, 'latin1')]), 0];

@@ -1,7 +1,6 @@
 // Kerberos decoder: hand-built messages from the RFC 4120 §5 / MS-KILE / MS-SFU structures, the
 // lab capture's port-88 streams against tshark's dissection of the same frames, the TCP record
 // splitter at every split point, and 10,000 mutated messages that must never throw or hang.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -14,29 +13,12 @@ import {
   principalText,
   type TicketSummary,
 } from '../src/kerberos-decoder.ts';
+import { hex, type Part, tlv, tsvRows } from './test-bytes.ts';
 
 const fixtures = join(import.meta.dirname, '../fixtures/testbed-default');
 
-/** Rows of a tab-separated fixture, empty trailing columns kept. */
-function rows(name: string): string[][] {
-  return readFileSync(join(fixtures, name), 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => line.split('\t'));
-}
+const rows = (name: string) => tsvRows(fixtures, name);
 
-function hex(text: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(text.replaceAll(/\s/g, ''), 'hex'));
-}
-
-// A minimal DER writer for hand-built messages: tag, definite length, content.
-type Part = Uint8Array | readonly number[];
-function tlv(tag: number, ...content: Part[]): Uint8Array {
-  const body = Uint8Array.from(content.flatMap((c) => Array.from(c)));
-  const n = body.length;
-  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
-  return Uint8Array.from([tag, ...length, ...body]);
-}
 const seq = (...c: Part[]) => tlv(0x30, ...c);
 const ctx = (n: number, ...c: Part[]) => tlv(0xa0 + n, ...c);
 const app = (n: number, ...c: Part[]) => tlv(0x60 + n, ...c);

@@ -1,7 +1,6 @@
 // LDAP decoder: the RFC 4515 §4 filter examples encoded by an independent BER encoder, the lab
 // capture's port-389 streams against tshark (operations, binds, results, filters, SASL-wrapped
 // PDUs), LdapTcpStream at many split points, and 10,000 mutated messages and streams.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -12,27 +11,12 @@ import {
   LdapTcpStream,
   ldapOperationNames,
 } from '../src/ldap-decoder.ts';
+import { hex, tlv, tsvRows } from './test-bytes.ts';
 
 const fixtures = join(import.meta.dirname, '../fixtures/testbed-default');
 
-function rows(name: string): string[][] {
-  return readFileSync(join(fixtures, name), 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => line.split('\t'));
-}
+const rows = (name: string) => tsvRows(fixtures, name);
 
-function hex(text: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(text.replaceAll(/\s/g, ''), 'hex'));
-}
-
-type Part = Uint8Array | readonly number[];
-function tlv(tag: number, ...content: Part[]): Uint8Array {
-  const body = Uint8Array.from(content.flatMap((c) => Array.from(c)));
-  const n = body.length;
-  const length = n < 0x80 ? [n] : n < 0x100 ? [0x81, n] : [0x82, n >> 8, n & 0xff];
-  return Uint8Array.from([tag, ...length, ...body]);
-}
 const str = (tag: number, s: string) => tlv(tag, Array.from(Buffer.from(s, 'utf8')));
 
 /** A SearchRequest for `filter` (BER bytes) with base "", scope base, no limits, no attributes. */

@@ -1,23 +1,14 @@
 // NTLM decoder: the messages printed in MS-NLMP §4.2 (NTLMv1, NTLMv1 with extended session
 // security, NTLMv2), every NTLMSSP message of the lab capture against tshark (SMB2 security blobs,
 // LDAP binds, DCE/RPC auth trailers, found with findNtlmssp), and 10,000 mutated messages.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeNtlmMessage, findNtlmssp, type NtlmMessage, ntlmFlagNames } from '../src/ntlm-decoder.ts';
+import { hex, tsvRows } from './test-bytes.ts';
 
 const fixtures = join(import.meta.dirname, '../fixtures/testbed-default');
 
-function rows(name: string): string[][] {
-  return readFileSync(join(fixtures, name), 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => line.split('\t'));
-}
-
-function hex(text: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(text.replaceAll(/\s/g, ''), 'hex'));
-}
+const rows = (name: string) => tsvRows(fixtures, name);
 
 // MS-NLMP §4.2.2.3, §4.2.3.3 and §4.2.4.3: user "User", domain "Domain", workstation "COMPUTER",
 // server "Server", server challenge 0123456789abcdef, client challenge aaaaaaaaaaaaaaaa.

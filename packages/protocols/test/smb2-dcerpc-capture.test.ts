@@ -11,6 +11,7 @@ import { DcerpcConnection } from '../src/dcerpc-stream.ts';
 import { findNtlmssp } from '../src/ntlm-decoder.ts';
 import type { Smb2Command, Smb2Packet } from '../src/smb2-decoder.ts';
 import { Smb2Connection, type Smb2Event } from '../src/smb2-stream.ts';
+import { tsvRows } from './test-bytes.ts';
 
 const corpus = resolve(import.meta.dirname, '../../../../shared/corpus/testbed-samples');
 const fixtures = resolve(import.meta.dirname, '../fixtures/smb2-dcerpc-testbed');
@@ -158,12 +159,7 @@ function callLine(frame: number, call: DcerpcCall): string {
   return `${frame} ${type} call=${call.callId} ctx=${call.contextId} opnum=${call.opnum} if=${call.interface?.uuid}${authText(call)}${status}`;
 }
 
-function tsv(name: string): string[][] {
-  return readFileSync(join(fixtures, name), 'utf8')
-    .split('\n')
-    .filter((l) => l !== '')
-    .map((l) => l.split('\t'));
-}
+const tsv = (name: string) => tsvRows(fixtures, name);
 
 /** The same lines from tshark's fields (see the README for the command). */
 function tsharkSmbLines(name: string): string[] {

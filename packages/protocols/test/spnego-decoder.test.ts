@@ -1,24 +1,15 @@
 // SPNEGO/GSS-API decoder: every SPNEGO token of the lab capture (SMB2 security blobs, LDAP
 // GSS-SPNEGO binds) against tshark, the Kerberos AP-REQ inside an LDAP bind against tshark's
 // Kerberos dissection, hand-built tokens for the forms the capture lacks, and 10,000 mutations.
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { decodeLdapMessage } from '../src/ldap-decoder.ts';
 import { classifyWrapToken, decodeGssToken, type GssToken } from '../src/spnego-decoder.ts';
+import { hex, tsvRows } from './test-bytes.ts';
 
 const fixtures = join(import.meta.dirname, '../fixtures/testbed-default');
 
-function rows(name: string): string[][] {
-  return readFileSync(join(fixtures, name), 'utf8')
-    .split('\n')
-    .filter((line) => line !== '')
-    .map((line) => line.split('\t'));
-}
-
-function hex(text: string): Uint8Array {
-  return Uint8Array.from(Buffer.from(text.replaceAll(/\s/g, ''), 'hex'));
-}
+const rows = (name: string) => tsvRows(fixtures, name);
 
 // ---------------------------------------------------------------------------------------------
 // The lab capture against tshark 4.0.17 (commands in the fixture README):
