@@ -3,7 +3,7 @@
 export { DirectoryAction, LogonAction, QueryAction } from './action-types.ts';
 export { columnTypes, defenderTables } from './defender-tables.ts';
 export type { NetworkRows } from './normalise/network-identity.ts';
-export { normaliseCapture } from './normalise/network-identity.ts';
+export { NetworkNormaliser, normaliseCapture } from './normalise/network-identity.ts';
 export {
   isSambaAuditText,
   normaliseSambaAudit,

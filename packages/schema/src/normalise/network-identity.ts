@@ -7,6 +7,7 @@ import {
   DcerpcConnection,
   type DcerpcEvent,
   decodeKerberosMessage,
+  type FlowItem,
   findNtlmssp,
   type KerberosKdcReq,
   type KerberosMessage,
@@ -22,6 +23,7 @@ import {
   type Smb2Event,
   type StreamDirection,
   type TcpFlow,
+  type UdpDatagram,
 } from '@palisade/protocols';
 import { DirectoryAction, LogonAction, QueryAction } from '../action-types.ts';
 import type { Dynamic, TableRow } from '../rows.ts';
@@ -34,6 +36,7 @@ const GET_NC_CHANGES = 3;
 const STATUS_SUCCESS = 0;
 const STATUS_MORE_PROCESSING = 0xc0000016;
 const MAX_SESSIONS = 1024;
+const MAX_PENDING_UDP = 10_000;
 
 /** What a capture gave: rows in capture order, and problems by count. */
 export interface NetworkRows {
@@ -152,58 +155,40 @@ interface FlowState {
 }
 
 /**
- * Reads a pcap or pcapng capture of a domain controller's traffic into Identity rows.
- * @example const { rows } = normaliseCapture(readFileSync('dc.pcap'))
+ * Turns a capture's UDP datagrams and TCP stream events into Identity rows, one item at a time:
+ * the same path for a capture file and for live capture. Memory is bounded by the flow decoder's
+ * own limits (one state per open TCP connection) and by the pending-request caps here.
+ * @example
+ * const normaliser = new NetworkNormaliser();
+ * for (const item of decoder.push(frame)) emit(normaliser.push(item));
  */
-export function normaliseCapture(bytes: Uint8Array): NetworkRows {
-  const rows: TableRow[] = [];
-  const diagnostics: string[] = [];
-  const reading = readFlows(bytes);
-  const flows = new Map<number, FlowState>();
-  const udpPending = new Map<string, KerberosKdcReq>();
+export class NetworkNormaliser {
+  readonly #flows = new Map<number, FlowState>();
+  readonly #udpPending = new Map<string, KerberosKdcReq>();
 
-  const where = (flow: TcpFlow, timestampUs: number, frame: number): Where => ({
-    client: flow.client,
-    server: flow.server,
-    timestampUs,
-    frame,
-  });
-
-  for (const item of reading.items) {
+  /** Takes the next item in capture order; returns the rows it completes, possibly none. */
+  push(item: FlowItem): TableRow[] {
+    const rows: TableRow[] = [];
     if (item.kind === 'udp') {
-      const port = item.dst.port === 88 ? 'request' : item.src.port === 88 ? 'reply' : undefined;
-      if (!port) continue;
-      const { value } = decodeKerberosMessage(item.payload);
-      if (!value) continue;
-      if (port === 'request' && (value.kind === 'as-req' || value.kind === 'tgs-req')) {
-        udpPending.set(`${item.src.ip}:${item.src.port}>${item.dst.ip}`, value);
-        if (udpPending.size > 10_000) udpPending.delete(udpPending.keys().next().value as string);
-      } else if (port === 'reply') {
-        const key = `${item.dst.ip}:${item.dst.port}>${item.src.ip}`;
-        const request = udpPending.get(key);
-        if (!request) continue;
-        udpPending.delete(key);
-        const r = kerberosRow(request, value, {
-          client: item.dst,
-          server: item.src,
-          timestampUs: item.timestampUs,
-          frame: item.frame,
-        });
-        if (r) rows.push(r);
-      }
-      continue;
+      this.#udp(item, rows);
+      return rows;
     }
     if (item.kind === 'open' || item.kind === 'close') {
-      if (item.kind === 'close') flows.delete(item.flow.id);
-      continue;
+      if (item.kind === 'close') this.#flows.delete(item.flow.id);
+      return rows;
     }
-    let state = flows.get(item.flow.id);
+    let state = this.#flows.get(item.flow.id);
     if (!state) {
       state = { flow: item.flow, port: item.flow.server.port, undecided: true };
-      flows.set(item.flow.id, state);
+      this.#flows.set(item.flow.id, state);
     }
-    if (item.kind === 'gap') continue;
-    const at = where(item.flow, item.timestampUs, item.frame);
+    if (item.kind === 'gap') return rows;
+    const at: Where = {
+      client: item.flow.client,
+      server: item.flow.server,
+      timestampUs: item.timestampUs,
+      frame: item.frame,
+    };
     if (state.undecided) {
       state.undecided = false;
       if (state.port === 88)
@@ -225,8 +210,44 @@ export function normaliseCapture(bytes: Uint8Array): NetworkRows {
     else if (state.rpc)
       for (const e of state.rpc.connection.push(item.direction, item.bytes).events)
         rpcEvent(state.rpc, e, at, rows);
+    return rows;
   }
-  for (const d of reading.diagnostics) if (d.severity === 'error') diagnostics.push(d.message);
+
+  #udp(item: UdpDatagram, rows: TableRow[]): void {
+    const port = item.dst.port === 88 ? 'request' : item.src.port === 88 ? 'reply' : undefined;
+    if (!port) return;
+    const { value } = decodeKerberosMessage(item.payload);
+    if (!value) return;
+    const pending = this.#udpPending;
+    if (port === 'request' && (value.kind === 'as-req' || value.kind === 'tgs-req')) {
+      pending.set(`${item.src.ip}:${item.src.port}>${item.dst.ip}`, value);
+      if (pending.size > MAX_PENDING_UDP) pending.delete(pending.keys().next().value as string);
+    } else if (port === 'reply') {
+      const key = `${item.dst.ip}:${item.dst.port}>${item.src.ip}`;
+      const request = pending.get(key);
+      if (!request) return;
+      pending.delete(key);
+      const r = kerberosRow(request, value, {
+        client: item.dst,
+        server: item.src,
+        timestampUs: item.timestampUs,
+        frame: item.frame,
+      });
+      if (r) rows.push(r);
+    }
+  }
+}
+
+/**
+ * Reads a pcap or pcapng capture of a domain controller's traffic into Identity rows.
+ * @example const { rows } = normaliseCapture(readFileSync('dc.pcap'))
+ */
+export function normaliseCapture(bytes: Uint8Array): NetworkRows {
+  const rows: TableRow[] = [];
+  const reading = readFlows(bytes);
+  const normaliser = new NetworkNormaliser();
+  for (const item of reading.items) for (const r of normaliser.push(item)) rows.push(r);
+  const diagnostics = reading.diagnostics.filter((d) => d.severity === 'error').map((d) => d.message);
   return { rows, diagnostics };
 }
 
