@@ -3,7 +3,6 @@
 // from a capture with @palisade/protocols and shaped exactly like the Windows normaliser's rows
 // (same ActionTypes and AdditionalFields keys), so the same identity detectors judge them.
 import {
-  type DcerpcCall,
   DcerpcConnection,
   type DcerpcEvent,
   decodeKerberosMessage,
@@ -25,14 +24,13 @@ import {
   type TcpFlow,
   type UdpDatagram,
 } from '@palisade/protocols';
-import { DirectoryAction, LogonAction, QueryAction } from '../action-types.ts';
-import type { Dynamic, TableRow } from '../rows.ts';
+import { LogonAction, QueryAction } from '../action-types.ts';
+import type { TableRow } from '../rows.ts';
 import { kerberosFailure } from './kerberos-codes.ts';
-import { SAMR_UUID, samrQuery } from './network-samr.ts';
+import { hex, networkRow, type Where } from './network-row.ts';
+import { rpcCallRows } from './network-rpc.ts';
 import { firstRdnValue, splitAccount } from './windows-fields.ts';
 
-const DRSUAPI = 'e3514235-4b06-11d1-ab04-00c04fc2dcd2';
-const GET_NC_CHANGES = 3;
 const STATUS_SUCCESS = 0;
 const STATUS_MORE_PROCESSING = 0xc0000016;
 const MAX_SESSIONS = 1024;
@@ -44,45 +42,6 @@ export interface NetworkRows {
   /** Capture and decoder diagnostics, as text. */
   readonly diagnostics: string[];
 }
-
-interface Where {
-  readonly client: { readonly ip: string; readonly port: number };
-  readonly server: { readonly ip: string; readonly port: number };
-  readonly timestampUs: number;
-  readonly frame: number;
-}
-
-/** ISO 8601 with seven fractional digits, like the EVTX rows, from microseconds. */
-function isoFromMicros(us: number): string {
-  const ms = Math.floor(us / 1000);
-  const base = new Date(ms).toISOString().slice(0, 19);
-  const fraction = String(((us % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
-  return `${base}.${fraction}0Z`;
-}
-
-function row(
-  table: TableRow['table'],
-  where: Where,
-  values: Record<string, Dynamic | undefined>,
-  extra: Record<string, Dynamic | undefined>,
-): TableRow {
-  const out: Record<string, Dynamic> = {
-    Timestamp: isoFromMicros(where.timestampUs),
-    IPAddress: where.client.ip,
-    Port: where.client.port,
-    DestinationIPAddress: where.server.ip,
-    DestinationPort: where.server.port,
-    ReportId: `net:${where.frame + 1}`,
-  };
-  for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== '') out[k] = v;
-  const additional: Record<string, Dynamic> = { Source: 'network', Frame: where.frame + 1 };
-  for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== '') additional[k] = v;
-  out.AdditionalFields = additional;
-  if (table === 'IdentityDirectoryEvents') delete out.DestinationPort;
-  return { table, values: out };
-}
-
-const hex = (n: number | undefined) => (n === undefined ? undefined : `0x${n.toString(16)}`);
 
 // One Kerberos request and its answer → the row a DC's 4768/4769/4771 would give.
 function kerberosRow(request: KerberosKdcReq, answer: KerberosMessage, where: Where): TableRow | undefined {
@@ -103,7 +62,7 @@ function kerberosRow(request: KerberosKdcReq, answer: KerberosMessage, where: Wh
   };
   if (answer.kind === 'as-rep' || answer.kind === 'tgs-rep') {
     const account = principalText(answer.cname);
-    return row(
+    return networkRow(
       'IdentityLogonEvents',
       where,
       { ...base, ActionType: LogonAction.success, AccountName: account, AccountDomain: answer.crealm },
@@ -123,7 +82,7 @@ function kerberosRow(request: KerberosKdcReq, answer: KerberosMessage, where: Wh
       : answer.cname
         ? principalText(answer.cname)
         : '';
-    return row(
+    return networkRow(
       'IdentityLogonEvents',
       where,
       {
@@ -311,7 +270,7 @@ function ldapStream(
       const reason = /data ([0-9a-f]{3})/i.exec(op.result.diagnosticMessage ?? '')?.[1]?.toLowerCase();
       if (code === 0) l.bound = bind;
       rows.push(
-        row(
+        networkRow(
           'IdentityLogonEvents',
           at,
           {
@@ -331,7 +290,7 @@ function ldapStream(
       );
     } else if (op.kind === 'searchRequest') {
       rows.push(
-        row(
+        networkRow(
           'IdentityQueryEvents',
           at,
           {
@@ -376,9 +335,8 @@ function ntlmUser(bytes: Uint8Array | undefined): { user: string; domain: string
 function smbEvent(smb: NonNullable<FlowState['smb']>, e: Smb2Event, at: Where, rows: TableRow[]): void {
   if (e.kind === 'rpc') {
     if (e.rpc.kind !== 'call') return;
-    const session = smb.sessions.get(e.pipe.sessionId);
-    const r = samrRow(e.rpc.call, at, session?.account, session?.domain, `\\PIPE\\${e.pipe.name}`);
-    if (r) rows.push(r);
+    const session = smb.sessions.get(e.pipe.sessionId) ?? {};
+    for (const r of rpcCallRows(e.rpc.call, at, session, `\\PIPE\\${e.pipe.name}`)) rows.push(r);
     return;
   }
   if (e.kind !== 'sessionSetup' || e.status === STATUS_MORE_PROCESSING) return;
@@ -388,7 +346,7 @@ function smbEvent(smb: NonNullable<FlowState['smb']>, e: Smb2Event, at: Where, r
   if (e.status === STATUS_SUCCESS && smb.sessions.size < MAX_SESSIONS)
     smb.sessions.set(e.sessionId, { account: ntlm.user, domain: ntlm.domain });
   rows.push(
-    row(
+    networkRow(
       'IdentityLogonEvents',
       at,
       {
@@ -420,66 +378,5 @@ function rpcEvent(rpc: NonNullable<FlowState['rpc']>, e: DcerpcEvent, at: Where,
     }
     return;
   }
-  const call = e.call;
-  const samr = samrRow(call, at, rpc.account, rpc.domain, 'ncacn_ip_tcp');
-  if (samr) {
-    rows.push(samr);
-    return;
-  }
-  if (
-    call.type !== 'request' ||
-    call.interface?.uuid.toLowerCase() !== DRSUAPI ||
-    call.opnum !== GET_NC_CHANGES
-  )
-    return;
-  rows.push(
-    row(
-      'IdentityDirectoryEvents',
-      at,
-      {
-        ActionType: DirectoryAction.replication,
-        Protocol: 'Drsr',
-        AccountName: rpc.account,
-        AccountDomain: rpc.domain,
-      },
-      // DsGetNCChanges is the replication right in use; which one, the sealed stub does not show.
-      {
-        ReplicationRights: ['Get-Changes', 'Get-Changes-All'],
-        Method: call.opnumName ?? 'IDL_DRSGetNCChanges',
-      },
-    ),
-  );
-}
-
-/** A SAM-R query as an IdentityQueryEvents row, or undefined for other calls. */
-function samrRow(
-  call: DcerpcCall,
-  at: Where,
-  account: string | undefined,
-  domain: string | undefined,
-  transport: string,
-): TableRow | undefined {
-  if (call.interface?.uuid.toLowerCase() !== SAMR_UUID) return undefined;
-  const q = samrQuery(call);
-  if (!q) return undefined;
-  return row(
-    'IdentityQueryEvents',
-    at,
-    {
-      ActionType: QueryAction.samr,
-      Protocol: 'Samr',
-      QueryType: q.queryType,
-      QueryTarget: q.target,
-      Query: q.method,
-      AccountName: account,
-      AccountDomain: domain,
-    },
-    {
-      Method: q.method,
-      Opnum: call.opnum,
-      Rid: q.rid,
-      Names: q.names ? [...q.names] : undefined,
-      Transport: transport,
-    },
-  );
+  for (const r of rpcCallRows(e.call, at, rpc, 'ncacn_ip_tcp')) rows.push(r);
 }
