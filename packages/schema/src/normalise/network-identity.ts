@@ -5,6 +5,8 @@
 import {
   DcerpcConnection,
   type DcerpcEvent,
+  DnsTcpStream,
+  decodeDnsMessage,
   decodeKerberosMessage,
   type FlowItem,
   findNtlmssp,
@@ -27,6 +29,8 @@ import {
 import { LogonAction, QueryAction } from '../action-types.ts';
 import type { TableRow } from '../rows.ts';
 import { kerberosFailure } from './kerberos-codes.ts';
+import { DeviceNames } from './network-devices.ts';
+import { dnsMessageRows } from './network-dns.ts';
 import { hex, networkRow, type Where } from './network-row.ts';
 import { rpcCallRows } from './network-rpc.ts';
 import { firstRdnValue, splitAccount } from './windows-fields.ts';
@@ -35,6 +39,13 @@ const STATUS_SUCCESS = 0;
 const STATUS_MORE_PROCESSING = 0xc0000016;
 const MAX_SESSIONS = 1024;
 const MAX_PENDING_UDP = 10_000;
+
+/** The user an NTLM authenticate message names, and the workstation it says it comes from. */
+interface NtlmUser {
+  readonly user: string;
+  readonly domain: string;
+  readonly workstation: string;
+}
 
 /** What a capture gave: rows in capture order, and problems by count. */
 export interface NetworkRows {
@@ -105,11 +116,12 @@ interface FlowState {
   ldap?: {
     toServer: LdapTcpStream;
     toClient: LdapTcpStream;
-    binds: Map<number, { account: string; domain?: string; simple: boolean }>;
+    binds: Map<number, { account: string; domain?: string; workstation?: string; simple: boolean }>;
     bound?: { account: string; domain?: string };
   };
   smb?: { connection: Smb2Connection; sessions: Map<string, { account: string; domain: string }> };
   rpc?: { connection: DcerpcConnection; account?: string; domain?: string };
+  dns?: { toServer: DnsTcpStream; toClient: DnsTcpStream };
   undecided: boolean;
 }
 
@@ -124,13 +136,14 @@ interface FlowState {
 export class NetworkNormaliser {
   readonly #flows = new Map<number, FlowState>();
   readonly #udpPending = new Map<string, KerberosKdcReq>();
+  readonly #names = new DeviceNames();
 
   /** Takes the next item in capture order; returns the rows it completes, possibly none. */
   push(item: FlowItem): TableRow[] {
     const rows: TableRow[] = [];
     if (item.kind === 'udp') {
       this.#udp(item, rows);
-      return rows;
+      return this.#resolved(rows);
     }
     if (item.kind === 'open' || item.kind === 'close') {
       if (item.kind === 'close') this.#flows.delete(item.flow.id);
@@ -158,27 +171,55 @@ export class NetworkNormaliser {
         };
       else if (state.port === 389 || state.port === 3268)
         state.ldap = { toServer: new LdapTcpStream(), toClient: new LdapTcpStream(), binds: new Map() };
+      else if (state.port === 53) state.dns = { toServer: new DnsTcpStream(), toClient: new DnsTcpStream() };
       else if (state.port === 445) state.smb = { connection: new Smb2Connection(), sessions: new Map() };
       else if (looksLikeDcerpcHeader(item.bytes)) state.rpc = { connection: new DcerpcConnection() };
     }
-    if (state.kerberos) kerberosStream(state.kerberos, item.direction, item.bytes, at, rows);
+    if (state.kerberos) kerberosStream(state.kerberos, item.direction, item.bytes, at, rows, this.#names);
     else if (state.ldap) ldapStream(state.ldap, item.direction, item.bytes, at, rows);
     else if (state.smb)
       for (const e of state.smb.connection.push(item.direction, item.bytes).events)
         smbEvent(state.smb, e, at, rows);
     else if (state.rpc)
       for (const e of state.rpc.connection.push(item.direction, item.bytes).events)
-        rpcEvent(state.rpc, e, at, rows);
+        rpcEvent(state.rpc, e, at, rows, this.#names);
+    else if (state.dns)
+      for (const m of (item.direction === 'toServer' ? state.dns.toServer : state.dns.toClient).push(
+        item.bytes,
+      ).messages)
+        for (const r of dnsMessageRows(m, item.direction === 'toServer', at, 'tcp', this.#names))
+          rows.push(r);
+    return this.#resolved(rows);
+  }
+
+  // Learns names from the rows themselves, then names both ends of every row it can.
+  #resolved(rows: TableRow[]): TableRow[] {
+    for (const r of rows) this.#names.learnFromRow(r);
+    for (const r of rows) this.#names.resolve(r);
     return rows;
   }
 
   #udp(item: UdpDatagram, rows: TableRow[]): void {
+    if (item.dst.port === 53 || item.src.port === 53) {
+      const fromClient = item.dst.port === 53;
+      const { value } = decodeDnsMessage(item.payload);
+      if (!value) return;
+      const at: Where = {
+        client: fromClient ? item.src : item.dst,
+        server: fromClient ? item.dst : item.src,
+        timestampUs: item.timestampUs,
+        frame: item.frame,
+      };
+      for (const r of dnsMessageRows(value, fromClient, at, 'udp', this.#names)) rows.push(r);
+      return;
+    }
     const port = item.dst.port === 88 ? 'request' : item.src.port === 88 ? 'reply' : undefined;
     if (!port) return;
     const { value } = decodeKerberosMessage(item.payload);
     if (!value) return;
     const pending = this.#udpPending;
     if (port === 'request' && (value.kind === 'as-req' || value.kind === 'tgs-req')) {
+      learnAddresses(value, item.src.ip, this.#names);
       pending.set(`${item.src.ip}:${item.src.port}>${item.dst.ip}`, value);
       if (pending.size > MAX_PENDING_UDP) pending.delete(pending.keys().next().value as string);
     } else if (port === 'reply') {
@@ -210,17 +251,26 @@ export function normaliseCapture(bytes: Uint8Array): NetworkRows {
   return { rows, diagnostics };
 }
 
+// An AS-REQ may list the client's NetBIOS name (address type 20) in its addresses field.
+function learnAddresses(request: KerberosKdcReq, ip: string, names: DeviceNames): void {
+  if (request.kind !== 'as-req') return;
+  for (const a of request.addresses ?? []) if (a.addrType === 20) names.learn(ip, a.address, 'kerberos');
+}
+
 function kerberosStream(
   k: NonNullable<FlowState['kerberos']>,
   direction: StreamDirection,
   bytes: Uint8Array,
   at: Where,
   rows: TableRow[],
+  names: DeviceNames,
 ): void {
   const { messages } = (direction === 'toServer' ? k.toServer : k.toClient).push(bytes);
   for (const m of messages) {
-    if (direction === 'toServer' && (m.kind === 'as-req' || m.kind === 'tgs-req')) k.pending.push(m);
-    else if (direction === 'toClient') {
+    if (direction === 'toServer' && (m.kind === 'as-req' || m.kind === 'tgs-req')) {
+      learnAddresses(m, at.client.ip, names);
+      k.pending.push(m);
+    } else if (direction === 'toClient') {
       const request = k.pending.shift();
       const r = request ? kerberosRow(request, m, at) : undefined;
       if (r) rows.push(r);
@@ -260,7 +310,12 @@ function ldapStream(
         ? { name: firstRdnValue(name) }
         : splitAccount(name);
       const domain = ntlm?.domain || split.domain;
-      l.binds.set(message.messageID, { account: split.name ?? name, ...(domain ? { domain } : {}), simple });
+      l.binds.set(message.messageID, {
+        account: split.name ?? name,
+        ...(domain ? { domain } : {}),
+        ...(ntlm?.workstation ? { workstation: ntlm.workstation } : {}),
+        simple,
+      });
     } else if (op.kind === 'bindResponse') {
       const bind = l.binds.get(message.messageID);
       if (!bind) continue;
@@ -279,13 +334,14 @@ function ldapStream(
             LogonType: bind.simple ? 'LDAP Cleartext' : 'Credentials Validation',
             AccountName: bind.account,
             AccountDomain: bind.domain,
+            DeviceName: bind.workstation,
             FailureReason:
               code === 0
                 ? undefined
                 : (reason && ldapBindReasons[reason]) ||
                   (code === 49 ? 'BadUserNameOrPassword' : `LDAP result ${code}`),
           },
-          { ResultCode: code },
+          { ResultCode: code, Workstation: bind.workstation },
         ),
       );
     } else if (op.kind === 'searchRequest') {
@@ -310,7 +366,7 @@ function ldapStream(
 }
 
 // The NTLM authenticate message of a SASL (GSS-SPNEGO) or Sicily bind, when the bind carries one.
-function bindNtlmUser(auth: LdapAuthentication): { user: string; domain: string } | undefined {
+function bindNtlmUser(auth: LdapAuthentication): NtlmUser | undefined {
   let message: NtlmMessage | undefined;
   if (auth.kind === 'sicilyResponse') message = auth.ntlm;
   else if (auth.kind === 'sasl' && auth.token) {
@@ -320,15 +376,15 @@ function bindNtlmUser(auth: LdapAuthentication): { user: string; domain: string 
     if (mech?.kind === 'ntlmssp') message = mech.message;
   }
   return message?.kind === 'authenticate' && message.userName
-    ? { user: message.userName, domain: message.domainName }
+    ? { user: message.userName, domain: message.domainName, workstation: message.workstation }
     : undefined;
 }
 
-function ntlmUser(bytes: Uint8Array | undefined): { user: string; domain: string } | undefined {
+function ntlmUser(bytes: Uint8Array | undefined): NtlmUser | undefined {
   if (!bytes) return undefined;
   const found = findNtlmssp(bytes)?.value;
   return found?.kind === 'authenticate' && found.userName
-    ? { user: found.userName, domain: found.domainName }
+    ? { user: found.userName, domain: found.domainName, workstation: found.workstation }
     : undefined;
 }
 
@@ -355,6 +411,7 @@ function smbEvent(smb: NonNullable<FlowState['smb']>, e: Smb2Event, at: Where, r
         LogonType: 'Credentials Validation',
         AccountName: ntlm.user,
         AccountDomain: ntlm.domain,
+        DeviceName: ntlm.workstation,
         FailureReason:
           e.status === STATUS_SUCCESS
             ? undefined
@@ -362,12 +419,18 @@ function smbEvent(smb: NonNullable<FlowState['smb']>, e: Smb2Event, at: Where, r
               ? 'BadUserNameOrPassword'
               : (e.statusName ?? hex(e.status)),
       },
-      { EventId: 4776, Status: hex(e.status), Application: 'SMB' },
+      { EventId: 4776, Status: hex(e.status), Application: 'SMB', Workstation: ntlm.workstation },
     ),
   );
 }
 
-function rpcEvent(rpc: NonNullable<FlowState['rpc']>, e: DcerpcEvent, at: Where, rows: TableRow[]): void {
+function rpcEvent(
+  rpc: NonNullable<FlowState['rpc']>,
+  e: DcerpcEvent,
+  at: Where,
+  rows: TableRow[],
+  names: DeviceNames,
+): void {
   if (e.kind === 'pdu') {
     // The authenticate message of the bind (or auth3) names who the connection runs as.
     const auth = 'auth' in e.pdu ? e.pdu.auth : undefined;
@@ -375,6 +438,7 @@ function rpcEvent(rpc: NonNullable<FlowState['rpc']>, e: DcerpcEvent, at: Where,
     if (ntlm) {
       rpc.account = ntlm.user;
       rpc.domain = ntlm.domain;
+      if (ntlm.workstation) names.learn(at.client.ip, ntlm.workstation, 'ntlm');
     }
     return;
   }
