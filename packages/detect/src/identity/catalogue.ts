@@ -7,6 +7,7 @@ import { bruteForceDetector, ldapBruteForceDetector } from './brute-force-detect
 import { dcShadowPromotionDetector, dcShadowReplicationDetector } from './dcshadow-detector.ts';
 import { dcsyncDetector } from './dcsync-detector.ts';
 import type { IdentityDetector } from './detector.ts';
+import { dnsReconDetector } from './dns-recon-detector.ts';
 import { dsrmDetector } from './dsrm-detector.ts';
 import {
   goldenTicketNonexistentAccountDetector,
@@ -54,6 +55,7 @@ export const identityDetectors: readonly IdentityDetector[] = [
   passTheHashDetector,
   ldapBruteForceDetector,
   dcsyncDetector,
+  dnsReconDetector,
   bruteForceDetector,
   sensitiveGroupDetector,
 ].sort((a, b) => a.meta.externalId - b.meta.externalId);

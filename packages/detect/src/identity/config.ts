@@ -13,6 +13,7 @@ const listKeys = [
   'honeytokenAccounts',
   'honeytokenDevices',
   'domainControllers',
+  'dnsServers',
   'disabled',
 ] as const;
 const knownKeys = new Set<string>([...listKeys, 'levels', 'testMode', 'exclusions', 'detectorExclusions']);

@@ -41,6 +41,8 @@ export interface IdentityConfig {
   readonly honeytokenDevices?: readonly string[];
   /** Domain controllers (names or IP addresses) beyond those the events reveal. */
   readonly domainControllers?: readonly string[];
+  /** DNS servers that are not domain controllers (secondaries allowed to transfer zones). */
+  readonly dnsServers?: readonly string[];
 }
 
 /** A name as compared: lower case, no `DOMAIN\`, no `@realm`, no trailing `$`, no DNS suffix for hosts. */
@@ -70,6 +72,7 @@ export function rdnValue(dn: string): string {
 /** Knowledge shared by all detectors of one engine. */
 export class DirectoryKnowledge {
   private readonly dcs = new Set<string>();
+  private readonly dnsServers: Set<string>;
   private readonly honeyAccounts: Set<string>;
   private readonly honeyDevices: Set<string>;
   private readonly sensitiveAccounts: Set<string>;
@@ -79,6 +82,7 @@ export class DirectoryKnowledge {
 
   constructor(config: IdentityConfig = {}) {
     for (const dc of config.domainControllers ?? []) this.dcs.add(canonicalHost(dc));
+    this.dnsServers = new Set((config.dnsServers ?? []).map(canonicalHost));
     this.honeyAccounts = new Set((config.honeytokenAccounts ?? []).map(canonicalAccount));
     this.honeyDevices = new Set((config.honeytokenDevices ?? []).map(canonicalHost));
     this.sensitiveAccounts = new Set((config.sensitiveAccounts ?? []).map(canonicalAccount));
@@ -95,6 +99,9 @@ export class DirectoryKnowledge {
       // Kerberos AS and NTLM credential validation are answered by domain controllers.
       const dc = text(row, 'DestinationDeviceName');
       if (dc) this.dcs.add(canonicalHost(dc));
+      // Rows made from packets know the DC's address too.
+      const ip = text(row, 'DestinationIPAddress');
+      if (ip && extra(row, 'Source') === 'network') this.dcs.add(ip);
     }
     // Directory-service access and change auditing (4662, 5136, 5137, 5141), domain computer
     // account management (4741–4743), SID history (4765, 4766) and DSRM (4794) are logged by DCs.
@@ -124,6 +131,13 @@ export class DirectoryKnowledge {
 
   isDomainController(nameOrIp: string): boolean {
     return nameOrIp !== '' && this.dcs.has(canonicalHost(nameOrIp));
+  }
+
+  /** Domain controllers are DNS servers in Active Directory; others come from the configuration. */
+  isDnsServer(nameOrIp: string): boolean {
+    return (
+      nameOrIp !== '' && (this.isDomainController(nameOrIp) || this.dnsServers.has(canonicalHost(nameOrIp)))
+    );
   }
 
   isHoneytokenAccount(name: string): boolean {
