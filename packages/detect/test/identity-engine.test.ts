@@ -100,6 +100,41 @@ describe('brute force and password spray (2023)', () => {
     );
     expect(run({ testMode: true }, ldap).map((a) => a.externalId)).toEqual([2004]);
   });
+
+  // An NTLM failure in an SMB2 session setup seen on the wire (the network normaliser's shape)
+  // and the same failure from a DC's 4776, which does not say which protocol carried it.
+  const ntlm = (i: number, network: boolean) =>
+    row(
+      'IdentityLogonEvents',
+      i,
+      {
+        ActionType: 'LogonFailed',
+        Protocol: 'Ntlm',
+        LogonType: 'Credentials Validation',
+        FailureReason: 'BadUserNameOrPassword',
+        AccountName: 'bob',
+        AccountDomain: 'CORP',
+        IPAddress: '10.0.0.7',
+      },
+      network ? { Source: 'network', EventId: 4776, Application: 'SMB' } : { EventId: 4776 },
+    );
+
+  it('takes NTLM failures seen in SMB session setups as 2033, and logged ones as 2023', () => {
+    const five = (network: boolean) => Array.from({ length: 5 }, (_, i) => ntlm(i, network));
+    const smb = five(true);
+    expect(run({ testMode: true }, smb).map(brief)).toEqual([
+      {
+        externalId: 2033,
+        title: 'Suspected Brute Force attack (SMB)',
+        accounts: ['CORP\\bob'],
+        ips: ['10.0.0.7'],
+        records: smb.map(([, e]) => e.recordId),
+      },
+    ]);
+    expect(run({ testMode: true }, five(false)).map((a) => a.externalId)).toEqual([2023]);
+    // Four failures stay below the Low level's five on one account.
+    expect(run({ testMode: true }, smb.slice(1))).toEqual([]);
+  });
 });
 
 describe('DCSync (2006)', () => {

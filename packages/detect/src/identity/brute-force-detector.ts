@@ -1,11 +1,14 @@
-// 2023 Suspected Brute Force attack (Kerberos, NTLM) and 2004 (LDAP): many password failures
-// from one source, either on one account (vertical) or across many accounts (horizontal, a
-// password spray). Failures for accounts that do not exist are account enumeration (2003).
+// 2023 Suspected Brute Force attack (Kerberos, NTLM), 2004 (LDAP) and 2033 (SMB): many password
+// failures from one source, either on one account (vertical) or across many accounts
+// (horizontal, a password spray). Failures for accounts that do not exist are account
+// enumeration (2003). NTLM failures seen in SMB2 session setups on the wire are 2033's; NTLM
+// failures from a DC's logs (4776, 4625) do not say which protocol carried them and stay 2023's.
 import { LogonAction, type TableRow } from '@palisade/schema';
 import type { AlertEvent } from '../alert.ts';
 import {
   accountLabel,
   type DetectorMeta,
+  extra,
   type IdentityDetector,
   type IdentityFinding,
   noFindings,
@@ -105,8 +108,29 @@ export const bruteForceDetector = makeDetector(
   },
   (row) => {
     const p = text(row, 'Protocol').toLowerCase();
-    return p === 'kerberos' || p === 'ntlm' || p === 'negotiate';
+    return (p === 'kerberos' || p === 'ntlm' || p === 'negotiate') && !overSmb(row);
   },
+);
+
+/** An NTLM failure the sensor saw inside an SMB2 session setup. */
+function overSmb(row: TableRow): boolean {
+  return extra(row, 'Source') === 'network' && extra(row, 'Application') === 'SMB';
+}
+
+export const smbBruteForceDetector = makeDetector(
+  {
+    id: 'identity/brute-force-smb',
+    externalId: 2033,
+    tables: ['IdentityLogonEvents'],
+    title: 'Suspected Brute Force attack (SMB)',
+    severity: 'medium',
+    tactics: ['Lateral Movement'],
+    techniques: ['T1110', 'T1110.001', 'T1110.003'],
+    description:
+      'Many failed SMB session setups (NTLM) from one source, horizontal or vertical, seen on the wire.',
+    thresholds,
+  },
+  overSmb,
 );
 
 export const ldapBruteForceDetector = makeDetector(

@@ -3,7 +3,7 @@
 import { accountEnumerationDetector } from './account-enumeration-detector.ts';
 import { adminSdHolderDetector } from './adminsdholder-detector.ts';
 import { asrepRoastingDetector } from './asrep-roasting-detector.ts';
-import { bruteForceDetector, ldapBruteForceDetector } from './brute-force-detector.ts';
+import { bruteForceDetector, ldapBruteForceDetector, smbBruteForceDetector } from './brute-force-detector.ts';
 import { dcShadowPromotionDetector, dcShadowReplicationDetector } from './dcshadow-detector.ts';
 import { dcsyncDetector } from './dcsync-detector.ts';
 import type { IdentityDetector } from './detector.ts';
@@ -57,5 +57,6 @@ export const identityDetectors: readonly IdentityDetector[] = [
   dcsyncDetector,
   dnsReconDetector,
   bruteForceDetector,
+  smbBruteForceDetector,
   sensitiveGroupDetector,
 ].sort((a, b) => a.meta.externalId - b.meta.externalId);

@@ -4,6 +4,7 @@ import { DirectoryAction } from '@palisade/schema';
 import {
   accountLabel,
   type DetectorMeta,
+  extra,
   extraList,
   type IdentityDetector,
   noFindings,
@@ -44,13 +45,18 @@ export const dcsyncDetector: IdentityDetector = {
         if (ip && directory.isDomainController(ip)) return noFindings;
         const who = accountLabel(row);
         if (!cooldown.take(canonicalAccount(who), time)) return noFindings;
-        const dc = text(row, 'DeviceName');
+        // A DC's own 4662 names the DC as DeviceName; a row from packets names the client there
+        // and the DC as the destination.
+        const network = extra(row, 'Source') === 'network';
+        const dc = network
+          ? text(row, 'DestinationDeviceName') || text(row, 'DestinationIPAddress')
+          : text(row, 'DeviceName');
         return [
           {
             timestamp: text(row, 'Timestamp') || event.timestamp,
             description: `${who} used directory replication rights (${rights.join(', ')}) against ${dc || 'a domain controller'}, and is not a domain controller`,
             accounts: [who],
-            devices: [],
+            devices: network ? unique([text(row, 'DeviceName')]) : [],
             ips: unique([ip]),
             events: [event],
             targets: { devices: unique([dc]) },
