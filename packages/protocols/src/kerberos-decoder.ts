@@ -39,6 +39,11 @@ export interface EncryptedDataSummary {
   readonly kvno?: number;
   /** Length of the cipher text; the cipher itself is not kept. */
   readonly cipherLength: number;
+  /**
+   * The first 16 bytes of the cipher text as hex: enough to recognise one ticket when it is
+   * presented again (its cipher text is unique), far too little to attack it.
+   */
+  readonly cipherHead: string;
 }
 
 /** A ticket's clear part (RFC 4120 §5.3). */
@@ -719,8 +724,14 @@ function readEncryptedData(ber: BerReader, el: BerElement, field: string): Encry
   return {
     etype: integer(ber, ber.required(f, 0, el, `${field} etype`), `${field} etype`),
     ...(kvnoEl && { kvno: integer(ber, kvnoEl, `${field} kvno`) }),
-    cipherLength: ber.octets(cipher, `${field} cipher`).length,
+    ...cipherSummary(ber.octets(cipher, `${field} cipher`)),
   };
+}
+
+function cipherSummary(bytes: Uint8Array): { cipherLength: number; cipherHead: string } {
+  let head = '';
+  for (let i = 0; i < Math.min(16, bytes.length); i++) head += (bytes[i] as number).toString(16).padStart(2, '0');
+  return { cipherLength: bytes.length, cipherHead: head };
 }
 
 /** PrincipalName ::= SEQUENCE { name-type [0] Int32, name-string [1] SEQUENCE OF KerberosString } */

@@ -37,6 +37,8 @@ const ktime = (s: string) => text(0x18, s);
 const octets = (...c: Part[]) => tlv(0x04, ...c);
 const principal = (type: number, ...names: string[]) =>
   seq(ctx(0, int(type)), ctx(1, seq(...names.map(kstr))));
+// The hand-built cipher texts are zeros; a summary keeps their first 16 bytes as hex.
+const ZEROS = '0'.repeat(32);
 const encrypted = (etype: number, cipherLength: number, kvno?: number) =>
   seq(
     ctx(0, int(etype)),
@@ -182,9 +184,9 @@ describe('hand-built messages (RFC 4120 §5)', () => {
           tktVno: 5,
           realm: 'CORP.LAB.TEST',
           sname: { nameType: 1, nameString: ['svc_sql'] },
-          encPart: { etype: 23, kvno: 2, cipherLength: 1100 },
+          encPart: { etype: 23, kvno: 2, cipherLength: 1100, cipherHead: ZEROS },
         },
-        encPart: { etype: 23, cipherLength: 1200 },
+        encPart: { etype: 23, cipherLength: 1200, cipherHead: ZEROS },
       },
       diagnostics: [],
     });
@@ -422,6 +424,30 @@ describe('the lab capture against tshark', () => {
     const messages = byFrame.get(Number(frame)) ?? [];
     expect(messages).toHaveLength(1);
     expect(tsharkColumns(messages[0] as KerberosMessage)).toEqual(row.slice(2));
+  });
+
+  it('keeps the head of each ticket, enc-part and authenticator cipher text as tshark shows it', () => {
+    const heads = new Map(
+      rows('kerberos-cipher-heads.tshark.tsv').map((r) => [Number(r[0]), (r[1] ?? '').split(',')]),
+    );
+    let checked = 0;
+    let withTickets = 0;
+    for (const [frame, messages] of byFrame) {
+      if (messages.some((m) => m.kind === 'as-rep' || m.kind === 'tgs-rep' || m.kind === 'tgs-req')) withTickets++;
+      const ours: string[] = [];
+      for (const m of messages) {
+        JSON.stringify(m, (key, value) => {
+          if (key === 'cipherHead') ours.push(value as string);
+          return value;
+        });
+      }
+      // tshark lists every cipher of the frame, ours a subset (the PA-ENC-TIMESTAMP cipher is not kept).
+      for (const head of ours) expect(heads.get(frame)).toContain(head);
+      checked += ours.length;
+    }
+    // Replies carry a ticket and an enc-part, TGS requests a TGT and an authenticator.
+    expect(withTickets).toBeGreaterThan(0);
+    expect(checked).toBeGreaterThanOrEqual(2 * withTickets);
   });
 
   it('decodes the whole capture to the golden output', async () => {
