@@ -9,6 +9,7 @@ import { dcsyncDetector } from './dcsync-detector.ts';
 import type { IdentityDetector } from './detector.ts';
 import { dnsReconDetector } from './dns-recon-detector.ts';
 import { dsrmDetector } from './dsrm-detector.ts';
+import { goldenTicketDowngradeDetector, overPassTheHashDetector } from './encryption-downgrade-detector.ts';
 import {
   goldenTicketNonexistentAccountDetector,
   goldenTicketTimeAnomalyDetector,
@@ -56,6 +57,8 @@ export const identityDetectors: readonly IdentityDetector[] = [
   ldapBruteForceDetector,
   dcsyncDetector,
   dnsReconDetector,
+  overPassTheHashDetector,
+  goldenTicketDowngradeDetector,
   bruteForceDetector,
   smbBruteForceDetector,
   sensitiveGroupDetector,

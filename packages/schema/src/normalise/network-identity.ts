@@ -70,9 +70,18 @@ function kerberosRow(request: KerberosKdcReq, answer: KerberosMessage, where: Wh
     PreAuthType: as ? (request.hasEncryptedTimestamp ? '2' : '0') : undefined,
     TicketOptions: hex(request.kdcOptions),
     RequestedEtypes: request.etype.map((e) => hex(e) as string),
+    // The key the client pre-authenticated with: RC4 where the account has AES keys is how a
+    // stolen NT hash gets a TGT (over-pass-the-hash).
+    PreAuthEncryptionType: hex(request.encTimestampEtype),
+    // The TGT a TGS-REQ presents, recognisable by the head of its cipher text.
+    PresentedTicketService: request.tgt ? principalText(request.tgt.sname) : undefined,
+    PresentedTicketEncryptionType: hex(request.tgt?.encPart.etype),
+    PresentedTicketId: request.tgt?.encPart.cipherHead,
   };
   if (answer.kind === 'as-rep' || answer.kind === 'tgs-rep') {
     const account = principalText(answer.cname);
+    // The ticket the reply issues, when it is a TGT (AS, or a TGS renewal or referral).
+    const issuedTgt = answer.ticket.sname.nameString[0]?.toLowerCase() === 'krbtgt';
     return networkRow(
       'IdentityLogonEvents',
       where,
@@ -83,6 +92,8 @@ function kerberosRow(request: KerberosKdcReq, answer: KerberosMessage, where: Wh
         // AS-REP: the part encrypted with the user's key (what AS-REP roasting cracks); TGS-REP:
         // the service ticket, encrypted with the service's key (what Kerberoasting cracks).
         TicketEncryptionType: hex(as ? answer.encPart.etype : answer.ticket.encPart.etype),
+        TgtEncryptionType: issuedTgt ? hex(answer.ticket.encPart.etype) : undefined,
+        TgtId: issuedTgt ? answer.ticket.encPart.cipherHead : undefined,
       },
     );
   }
