@@ -730,7 +730,8 @@ function readEncryptedData(ber: BerReader, el: BerElement, field: string): Encry
 
 function cipherSummary(bytes: Uint8Array): { cipherLength: number; cipherHead: string } {
   let head = '';
-  for (let i = 0; i < Math.min(16, bytes.length); i++) head += (bytes[i] as number).toString(16).padStart(2, '0');
+  for (let i = 0; i < Math.min(16, bytes.length); i++)
+    head += (bytes[i] as number).toString(16).padStart(2, '0');
   return { cipherLength: bytes.length, cipherHead: head };
 }
 

@@ -433,7 +433,8 @@ describe('the lab capture against tshark', () => {
     let checked = 0;
     let withTickets = 0;
     for (const [frame, messages] of byFrame) {
-      if (messages.some((m) => m.kind === 'as-rep' || m.kind === 'tgs-rep' || m.kind === 'tgs-req')) withTickets++;
+      if (messages.some((m) => m.kind === 'as-rep' || m.kind === 'tgs-rep' || m.kind === 'tgs-req'))
+        withTickets++;
       const ours: string[] = [];
       for (const m of messages) {
         JSON.stringify(m, (key, value) => {

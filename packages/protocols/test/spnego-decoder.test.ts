@@ -133,7 +133,12 @@ describe('hand-built tokens (RFC 4178 §4.2, RFC 4121 §4.1, MS-SPNG §2.2.1)', 
         supportedMech: '1.2.840.113554.1.2.2',
         responseToken: {
           kind: 'kerberos',
-          message: { kind: 'ap-rep', msgType: 15, pvno: 5, encPart: { etype: 18, cipherLength: 0, cipherHead: '' } },
+          message: {
+            kind: 'ap-rep',
+            msgType: 15,
+            pvno: 5,
+            encPart: { etype: 18, cipherLength: 0, cipherHead: '' },
+          },
         },
         hasMechListMic: false,
       },
