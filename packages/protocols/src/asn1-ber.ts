@@ -302,6 +302,13 @@ export class BerReader {
 
   /** An INTEGER or ENUMERATED (two's complement) as a number; values beyond ±2^53 are refused. */
   integer(el: BerElement, field: string): number {
+    // Up to six octets are exact in a double: the usual case (tags, ids, flags), without BigInt.
+    if (!el.constructed && el.length > 0 && el.length <= 6) {
+      const bytes = this.reader.bytes;
+      let n = 0;
+      for (let at = el.contentOffset; at < el.end; at++) n = n * 256 + (bytes[at] as number);
+      return ((bytes[el.contentOffset] as number) & 0x80) !== 0 ? n - 2 ** (el.length * 8) : n;
+    }
     const value = this.bigInteger(el, field);
     if (value > BigInt(Number.MAX_SAFE_INTEGER) || value < BigInt(Number.MIN_SAFE_INTEGER))
       throw asn1Error(this.reader, 'asn1/bad-value', el.offset, field, 'an integer within ±2^53', `${value}`);

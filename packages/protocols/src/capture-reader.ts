@@ -23,7 +23,10 @@ export interface CaptureReading {
  * const { frames, diagnostics } = readCapture(readFileSync('dc.pcapng'));
  * for (const frame of frames) console.log(frame.index, frame.timestampUs, frame.data.length);
  */
-export function readCapture(bytes: Uint8Array): CaptureReading {
+export function readCapture(file: Uint8Array): CaptureReading {
+  // A plain view of the same memory: a Node Buffer's subarray makes another Buffer, several
+  // times dearer than a Uint8Array's, and every frame and header below is such a view.
+  const bytes = new Uint8Array(file.buffer, file.byteOffset, file.byteLength);
   const diagnostics: CaptureDiagnostic[] = [];
   const report = (d: CaptureDiagnostic) => {
     diagnostics.push(d);

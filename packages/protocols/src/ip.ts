@@ -2,7 +2,7 @@
 // for both, bounded in memory and timed out by capture time.
 import { ByteReader, ParseError } from '@palisade/binary';
 import { type OnCaptureDiagnostic, parseErrorMessage } from './capture-diagnostics.ts';
-import { boundsError, u16At } from './capture-frame.ts';
+import { boundsError, u16At, u32At } from './capture-frame.ts';
 
 /** An IP packet, or a whole datagram once its fragments are reassembled. */
 export interface IpPacket {
@@ -160,8 +160,25 @@ function walkIpv6Headers(r: ByteReader, first: number, start: number): Walked {
   }
 }
 
+// A capture holds few distinct addresses and every packet names two: handing out one string per
+// address saves building them, and makes the TCP reassembler's comparisons of them cheap.
+const ipv4Texts = new Map<number, string>();
+const MAX_IPV4_TEXTS = 4096;
+
 /** Dotted-quad text of the four bytes at `at`. */
 export function formatIpv4(bytes: Uint8Array, at: number): string {
+  if (at < 0 || at + 4 > bytes.length) return formatIpv4Text(bytes, at);
+  const address = u32At(bytes, at);
+  let text = ipv4Texts.get(address);
+  if (text === undefined) {
+    if (ipv4Texts.size === MAX_IPV4_TEXTS) ipv4Texts.clear();
+    text = formatIpv4Text(bytes, at);
+    ipv4Texts.set(address, text);
+  }
+  return text;
+}
+
+function formatIpv4Text(bytes: Uint8Array, at: number): string {
   return `${bytes[at] ?? 0}.${bytes[at + 1] ?? 0}.${bytes[at + 2] ?? 0}.${bytes[at + 3] ?? 0}`;
 }
 

@@ -433,10 +433,9 @@ function readHeader(r: ByteReader, at: number): Smb2Header {
   const isAsync = (flags & SMB2_FLAGS_ASYNC_COMMAND) !== 0;
   const statusName = statusNames[status];
   const isResponse = (flags & SMB2_FLAGS_SERVER_TO_REDIR) !== 0;
-  return {
+  const header: { -readonly [K in keyof Smb2Header]: Smb2Header[K] } = {
     creditCharge: r.u16le(at + 6, 'CreditCharge'),
     status,
-    ...(statusName && isResponse ? { statusName } : {}),
     command,
     commandName: smb2Commands[command] ?? `0x${command.toString(16)}`,
     creditRequestResponse: r.u16le(at + 14, 'CreditRequest/CreditResponse'),
@@ -447,9 +446,14 @@ function readHeader(r: ByteReader, at: number): Smb2Header {
     isSigned: (flags & SMB2_FLAGS_SIGNED) !== 0,
     nextCommand: r.u32le(at + 20, 'NextCommand'),
     messageId: r.u64leNumber(at + 24, 'MessageId'),
-    ...(isAsync ? { asyncId: r.u64leNumber(at + 32, 'AsyncId') } : { treeId: r.u32le(at + 36, 'TreeId') }),
     sessionId: hex64(r, at + 40, 'SessionId'),
   };
+  // Optional fields are added after the literal: spreading them into it made this the costliest
+  // function of SMB2 decoding (every header took V8's slow object-building path).
+  if (statusName && isResponse) header.statusName = statusName;
+  if (isAsync) header.asyncId = r.u64leNumber(at + 32, 'AsyncId');
+  else header.treeId = r.u32le(at + 36, 'TreeId');
+  return header;
 }
 
 // Field offsets below are relative to the start of the body (right after the header), as in

@@ -122,12 +122,19 @@ describe('identifier and length octets (X.690 §8.1.2–8.1.3)', () => {
 
 describe('universal types', () => {
   it('reads INTEGERs in two’s complement (X.690 §8.3)', () => {
-    const values = ['00', '7f', '0080', '80', 'ff7f', '0100', 'ffffffff', '0080000000', '1fffffffffffff'];
+    // Six octets and fewer are read without BigInt: both sides of that line, both signs.
+    const values = [
+      ...['00', '7f', '0080', '80', 'ff7f', '0100', 'ffffffff', '0080000000'],
+      ...['7fffffffffff', '800000000000', '00800000000000', 'ff7fffffffffff', '1fffffffffffff'],
+    ];
     const read = (v: string) => {
       const ber = reader(`02 ${(v.length / 2).toString(16).padStart(2, '0')} ${v}`);
       return ber.integer(ber.root('x'), 'x');
     };
-    expect(values.map(read)).toEqual([0, 127, 128, -128, -129, 256, -1, 2147483648, 2 ** 53 - 1]);
+    expect(values.map(read)).toEqual([
+      ...[0, 127, 128, -128, -129, 256, -1, 2147483648],
+      ...[2 ** 47 - 1, -(2 ** 47), 2 ** 47, -(2 ** 47) - 1, 2 ** 53 - 1],
+    ]);
     const big = reader('02 09 00 ff ff ff ff ff ff ff ff');
     expect(big.bigInteger(big.root('x'), 'x')).toBe(2n ** 64n - 1n);
     expect(thrown(() => big.integer(big.root('x'), 'x')).message).toBe(
