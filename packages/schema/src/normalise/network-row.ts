@@ -12,12 +12,18 @@ export interface Where {
   readonly frame: number;
 }
 
+// Rows come in capture order, so most share the second of the row before.
+let cachedSecond = Number.NaN;
+let cachedBase = '';
+
 /** ISO 8601 with seven fractional digits, like the EVTX rows, from microseconds. */
 export function isoFromMicros(us: number): string {
-  const ms = Math.floor(us / 1000);
-  const base = new Date(ms).toISOString().slice(0, 19);
-  const fraction = String(((us % 1_000_000) + 1_000_000) % 1_000_000).padStart(6, '0');
-  return `${base}.${fraction}0Z`;
+  const second = Math.floor(us / 1_000_000);
+  if (second !== cachedSecond) {
+    cachedSecond = second;
+    cachedBase = new Date(second * 1000).toISOString().slice(0, 19);
+  }
+  return `${cachedBase}.${String(us - second * 1_000_000).padStart(6, '0')}0Z`;
 }
 
 /** A row of `table` seen at `where`; empty and undefined values are left out. */
@@ -32,14 +38,20 @@ export function networkRow(
     IPAddress: where.client.ip,
     Port: where.client.port,
     DestinationIPAddress: where.server.ip,
-    DestinationPort: where.server.port,
-    ReportId: `net:${where.frame + 1}`,
   };
-  for (const [k, v] of Object.entries(values)) if (v !== undefined && v !== '') out[k] = v;
+  // IdentityDirectoryEvents has no DestinationPort column.
+  if (table !== 'IdentityDirectoryEvents') out.DestinationPort = where.server.port;
+  out.ReportId = `net:${where.frame + 1}`;
+  for (const k in values) {
+    const v = values[k];
+    if (v !== undefined && v !== '') out[k] = v;
+  }
   const additional: Record<string, Dynamic> = { Source: 'network', Frame: where.frame + 1 };
-  for (const [k, v] of Object.entries(extra)) if (v !== undefined && v !== '') additional[k] = v;
+  for (const k in extra) {
+    const v = extra[k];
+    if (v !== undefined && v !== '') additional[k] = v;
+  }
   out.AdditionalFields = additional;
-  if (table === 'IdentityDirectoryEvents') delete out.DestinationPort;
   return { table, values: out };
 }
 
