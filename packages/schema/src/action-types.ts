@@ -13,6 +13,7 @@ export const QueryAction = {
   ldap: 'LDAP query',
   samr: 'SAMR query',
   dns: 'DNS query',
+  smbSessionEnumeration: 'SMB session enumeration',
 } as const;
 
 /** IdentityDirectoryEvents */
@@ -31,6 +32,7 @@ export const DirectoryAction = {
   sidHistoryChanged: 'SID-History changed',
   delegationChanged: 'Account Delegation changed',
   encryptionTypesChanged: 'Account Supported Encryption Types changed',
+  taskScheduling: 'Task scheduling',
   // Palisade's own, where Microsoft names no activity:
   attributeChanged: 'Directory attribute changed',
   objectCreated: 'Directory object created',
@@ -40,4 +42,7 @@ export const DirectoryAction = {
   shareAccess: 'SMB share access',
   netlogonDenied: 'Netlogon secure channel denied',
   netlogonVulnerableAllowed: 'Netlogon vulnerable secure channel allowed',
+  serviceChanged: 'Service configuration changed',
+  efsrpcCall: 'EFSRPC call',
+  dfsnmCall: 'DFSNM call',
 } as const;

@@ -13,7 +13,7 @@ describe('isoFromMicros', () => {
   it('equals Date.toISOString with seven fractional digits, forwards, backwards and around 1970', () => {
     const times = [
       1_795_300_029_201_398, 1_795_300_029_999_999, 1_795_300_030_000_000, 1_795_300_029_000_001, 0, -1,
-      -1_000_000, -1_500_000, 253_402_300_799_999_999,
+      -1_000_000, -1_500_000, 8_000_000_000_000_000,
     ];
     for (const us of [...times, ...times.reverse()]) expect(isoFromMicros(us)).toBe(viaDate(us));
     expect(isoFromMicros(1_795_300_029_201_398)).toBe('2026-11-21T22:27:09.2013980Z');
