@@ -58,6 +58,24 @@ describe('suspicious service creation (2026)', () => {
     ]);
   });
 
+  it('leaves a service-creation request seen on the wire to 2019', () => {
+    const [r, e] = service(
+      0,
+      'BTOBTO',
+      '%COMSPEC% /Q /c echo cd ^> \\\\127.0.0.1\\C$\\__output',
+      'DC01.corp.local',
+    );
+    const network = {
+      ...r,
+      values: {
+        ...r.values,
+        AdditionalFields: { ...(r.values.AdditionalFields as object), Source: 'network' },
+      },
+    };
+    expect(run([[network, e]], { testMode: true })).toEqual([]);
+    expect(run([[r, e]], { testMode: true })).toHaveLength(1);
+  });
+
   it('stays quiet on ordinary services, and on other devices unless at the Low level', () => {
     expect(
       run([

@@ -112,6 +112,10 @@ export const labScenarios = {
       { attack: 'password_spray', externalId: 2004, accounts: ['corp.lab.test\\alice'] },
       // secretsdump.py -just-dc: DsGetNCChanges over DRSUAPI as administrator.
       { attack: 'dcsync', externalId: 2006, accounts: ['CORP.LAB.TEST\\administrator'] },
+      // psexec.py and smbexec.py as administrator: CreateServiceW over \PIPE\svcctl. Readable only
+      // when SMB is capped at 2.1; Impacket encrypts SMB 3.1.1, leaving one NTLM session setup.
+      { attack: 'psexec', externalId: 2019, accounts: ['CORP.LAB.TEST\\administrator'], only: 'smb21' },
+      { attack: 'smbexec', externalId: 2019, accounts: ['CORP.LAB.TEST\\administrator'], only: 'smb21' },
     ],
   },
   // SAM-R reconnaissance at the Medium level, with the Administrator as a honeytoken: users

@@ -4,6 +4,7 @@ import { accountEnumerationDetector } from './account-enumeration-detector.ts';
 import { adminSdHolderDetector } from './adminsdholder-detector.ts';
 import { asrepRoastingDetector } from './asrep-roasting-detector.ts';
 import { bruteForceDetector, ldapBruteForceDetector, smbBruteForceDetector } from './brute-force-detector.ts';
+import { dfsCoerceDetector, efsrpcCoercionDetector } from './coercion-detector.ts';
 import { dcShadowPromotionDetector, dcShadowReplicationDetector } from './dcshadow-detector.ts';
 import { dcsyncDetector } from './dcsync-detector.ts';
 import type { IdentityDetector } from './detector.ts';
@@ -21,12 +22,14 @@ import { kerberoastingDetector } from './kerberoasting-detector.ts';
 import { ldapAttributeReconDetector, ldapPrincipalReconDetector } from './ldap-recon-detector.ts';
 import { passTheHashDetector } from './pass-the-hash-detector.ts';
 import { rbcdDetector } from './rbcd-detector.ts';
+import { remoteExecutionDetector } from './remote-execution-detector.ts';
 import { samNameSpoofingDetector } from './samname-spoofing-detector.ts';
 import { samrHoneytokenDetector, samrReconDetector } from './samr-recon-detector.ts';
 import { sensitiveGroupDetector } from './sensitive-group-detector.ts';
 import { serviceCreationDetector } from './service-creation-detector.ts';
 import { shadowCredentialsDetector } from './shadow-credentials-detector.ts';
 import { sidHistoryDetector } from './sid-history-detector.ts';
+import { smbSessionEnumerationDetector } from './smb-session-enum-detector.ts';
 import { zerologonDetector } from './zerologon-detector.ts';
 
 export const identityDetectors: readonly IdentityDetector[] = [
@@ -62,4 +65,8 @@ export const identityDetectors: readonly IdentityDetector[] = [
   bruteForceDetector,
   smbBruteForceDetector,
   sensitiveGroupDetector,
+  remoteExecutionDetector,
+  smbSessionEnumerationDetector,
+  efsrpcCoercionDetector,
+  dfsCoerceDetector,
 ].sort((a, b) => a.meta.externalId - b.meta.externalId);

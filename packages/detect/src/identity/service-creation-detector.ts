@@ -1,7 +1,9 @@
 // 2026 Suspicious service creation: a service installed on a domain controller (7045, 4697) whose
 // binary path looks like remote execution or privilege escalation — shells, encoded PowerShell,
 // script hosts, admin shares, loopback SMB, named pipes, random names. At the Low level (and in
-// test mode) any device counts, for logs collected beyond the DCs.
+// test mode) any device counts, for logs collected beyond the DCs. A service created over SVCCTL
+// as seen on the wire is 2019's (remote code execution attempt): there the row's DeviceName is the
+// client, and the service is requested, not installed.
 import { DirectoryAction } from '@palisade/schema';
 import { type DetectorMeta, extra, type IdentityDetector, noFindings, text } from './detector.ts';
 import { canonicalHost } from './directory.ts';
@@ -74,7 +76,8 @@ export const serviceCreationDetector: IdentityDetector = {
       push(row, time, event) {
         if (
           row.table !== 'IdentityDirectoryEvents' ||
-          text(row, 'ActionType') !== DirectoryAction.serviceCreation
+          text(row, 'ActionType') !== DirectoryAction.serviceCreation ||
+          extra(row, 'Source') === 'network'
         )
           return noFindings;
         const device = text(row, 'DeviceName');
