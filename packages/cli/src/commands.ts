@@ -29,6 +29,8 @@ export type DumpFormat = (typeof dumpFormats)[number];
 export const scanFormats = ['table', 'csv', 'json', 'jsonl'] as const;
 export type ScanFormat = (typeof scanFormats)[number];
 export const levels = ['informational', 'low', 'medium', 'high', 'critical'] as const;
+export const captureFormats = ['text', 'json'] as const;
+export type CaptureFormat = (typeof captureFormats)[number];
 
 export const commands: readonly CommandSpec[] = [
   {
@@ -121,6 +123,73 @@ export const commands: readonly CommandSpec[] = [
       'Exit codes: 0 done; 1 some input could not be read (named on stderr);',
       '2 bad command line, a bad configuration file, or nothing to run (no rule loaded and',
       '  --no-identity).',
+    ].join('\n'),
+  },
+  {
+    path: ['capture'],
+    usage:
+      'palisade capture --interface IFACE [--filter BPF] [--dc-address IP…] [--identity-config FILE] [--format text|json] [--output FILE] [--stats-interval S] [--buffer-size KIB]',
+    summary:
+      "capture a domain controller's traffic live with tcpdump and print identity alerts as they are raised",
+    minArgs: 0,
+    options: [
+      {
+        name: 'interface',
+        type: 'string',
+        short: 'i',
+        help: "the network interface to capture on (tcpdump -i), one that sees the DC's traffic",
+      },
+      {
+        name: 'filter',
+        type: 'string',
+        help: "a BPF filter instead of the default one for a DC's ports (tcpdump filter syntax)",
+      },
+      {
+        name: 'dc-address',
+        type: 'string',
+        multiple: true,
+        help: "the DC's address (repeatable), so the default filter keeps its dynamic RPC ports 49152-65535; default the interface's own addresses",
+      },
+      {
+        name: 'identity-config',
+        type: 'string',
+        help: 'a YAML file for the identity detectors: honeytokens, sensitive groups and accounts, domain controllers, levels, test mode, exclusions',
+      },
+      {
+        name: 'format',
+        type: 'string',
+        short: 'f',
+        values: captureFormats,
+        default: 'text',
+        help: 'text: one line per alert; json: one JSON object per alert and line',
+      },
+      { name: 'output', type: 'string', short: 'o', help: 'write alerts to this file instead of stdout' },
+      {
+        name: 'stats-interval',
+        type: 'string',
+        default: '10',
+        help: 'seconds between packet and drop counters on stderr; 0 for only at the end',
+      },
+      {
+        name: 'buffer-size',
+        type: 'string',
+        help: "tcpdump's kernel buffer in KiB (tcpdump -B); larger means fewer drops in bursts",
+      },
+    ],
+    details: [
+      'Runs tcpdump -i IFACE -w - -U --immediate-mode -n -s 262144 [-B KIB] FILTER (tcpdump',
+      'must be installed; capturing needs root, or CAP_NET_RAW and CAP_NET_ADMIN on tcpdump).',
+      "The default filter keeps a DC's service ports (DNS 53, Kerberos 88, RPC endpoint mapper",
+      '135, NetBIOS 137-139, LDAP 389, SMB 445, kpasswd 464, LDAPS 636, global catalog 3268 and',
+      "3269), later IP fragments, and TCP to or from the DC's dynamic RPC ports, where DRSUAPI",
+      "(DCSync) and Netlogon listen; those need the DC's address: --dc-address, or the",
+      "interface's own addresses when palisade runs on the DC. The filter and the interface are",
+      'checked before the capture starts. Alerts are printed as they are raised; counters go to',
+      "stderr every --stats-interval seconds: frames and bytes read, and tcpdump's packets",
+      'captured, received by filter, dropped by kernel and dropped by interface. SIGINT (Ctrl-C)',
+      'or SIGTERM stops the capture, finishes open exchanges and prints the final counters.',
+      'Exit codes: 0 stopped; 1 tcpdump could not run or failed while capturing, or its output',
+      '  was damaged; 2 bad command line, filter, interface or configuration file.',
     ].join('\n'),
   },
 ];

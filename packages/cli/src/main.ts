@@ -1,6 +1,7 @@
 // Entry point of the palisade command: finds the command in the command table, parses its
 // options, runs it and exits with its code.
 import { parseArgs } from 'node:util';
+import { runCapture } from './capture-command.ts';
 import { type CommandSpec, commands, type DumpFormat, ExitCode, type OptionValues } from './commands.ts';
 import { dumpEvtx } from './evtx-dump.ts';
 import { type Output, processOutput } from './output.ts';
@@ -14,6 +15,7 @@ type Handler = (args: readonly string[], options: OptionValues, out: Output) => 
 const handlers: Record<string, Handler> = {
   'evtx dump': (args, options, out) => dumpEvtx(args, options.format as DumpFormat, out),
   scan: (args, options, out) => runScan(args, options, out),
+  capture: (args, options, out) => runCapture(args, options, out),
 };
 
 /** Runs the command line `argv` (without node and script) and returns the exit code. */

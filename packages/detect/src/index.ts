@@ -32,6 +32,7 @@ export {
 export type { Exclusions, IdentityEngineConfig } from './identity/engine.ts';
 export { IdentityEngine } from './identity/engine.ts';
 export { eventFromJson } from './json-events.ts';
+export { type WatchOptions, type WatchSummary, watchCapture } from './live.ts';
 export type { ScanFileProblem, ScanOptions, ScanProgress, ScanResult, ScanSummary } from './scan.ts';
 export { compareAlerts, findEventFiles, readJsonEvents, scanFiles, splitJsonValues } from './scan.ts';
 export { compileCidr, compilePattern, compileValueTest, parseIp, timePart } from './value-match.ts';

@@ -24,12 +24,32 @@ export type {
 export { FlowDecoder, readFlows } from './capture-flows.ts';
 export type { CapturedFrame } from './capture-frame.ts';
 export { linkTypes } from './capture-frame.ts';
+export type {
+  LiveCaptureErrorCode,
+  LiveCaptureEvent,
+  LiveCaptureOptions,
+  LiveCaptureStats,
+  TcpdumpCounters,
+  TcpdumpEvent,
+} from './capture-live.ts';
+export {
+  CaptureError,
+  DYNAMIC_RPC_PORTS,
+  dcCaptureFilter,
+  dcServicePorts,
+  interfaceAddresses,
+  LiveCapture,
+  liveCaptureErrorCodes,
+  parseTcpdumpStderr,
+  TcpdumpStderr,
+} from './capture-live.ts';
 export type { PcapHeader } from './capture-pcap.ts';
 export { isPcap, readPcapFrames, readPcapHeader } from './capture-pcap.ts';
 export type { PcapngInterface } from './capture-pcapng.ts';
 export { isPcapng, readPcapngFrames } from './capture-pcapng.ts';
 export type { CaptureFormat, CaptureReading } from './capture-reader.ts';
 export { captureFormats, readCapture } from './capture-reader.ts';
+export { CaptureStreamReader, MAX_STREAM_RECORD } from './capture-stream.ts';
 export type {
   DcerpcAuthVerifier,
   DcerpcBindAckPdu,
