@@ -57,3 +57,24 @@ describe.skipIf(missing !== undefined).each(Object.entries(captures))(
     });
   },
 );
+
+describe('Kerberos errors that are not logon outcomes', () => {
+  // fixtures/network-kerberos-forged (README there): kinit over UDP gets PREAUTH_REQUIRED
+  // (frame 2, error 25), then KRB_ERR_RESPONSE_TOO_BIG (frame 4, error 52) and repeats over TCP.
+  const forged = new URL('../fixtures/network-kerberos-forged/', import.meta.url);
+  const golden = readFileSync(new URL('forged.tshark.tsv', forged), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split('\t'));
+  const { rows } = normaliseCapture(readFileSync(new URL('forged.pcap', forged)));
+  const errorFrames = (code: string) => golden.filter((r) => r[4] === code).map((r) => Number(r[0]));
+
+  it('makes no row of a KDC asking the client to repeat over TCP, and keeps the other errors', () => {
+    const frames = new Set(rows.map((r) => extra(r).Frame));
+    expect(errorFrames('52')).toEqual([4]);
+    for (const f of errorFrames('52')) expect(frames.has(f)).toBe(false);
+    for (const f of [...errorFrames('25'), ...errorFrames('44')]) expect(frames.has(f)).toBe(true);
+    const badKey = rows.find((r) => extra(r).Frame === errorFrames('44')[0]);
+    expect(badKey?.values.FailureReason).toBe('KeyVersionNotAvailable');
+  });
+});

@@ -13,6 +13,7 @@ export const kerberosFailures: Readonly<Record<number, string>> = {
   31: 'IntegrityCheckFailed', // KRB_AP_ERR_BAD_INTEGRITY
   32: 'TicketExpired', // KRB_AP_ERR_TKT_EXPIRED
   37: 'ClockSkew', // KRB_AP_ERR_SKEW
+  44: 'KeyVersionNotAvailable', // KRB_AP_ERR_BADKEYVER
 };
 
 /**

@@ -39,6 +39,8 @@ const STATUS_SUCCESS = 0;
 const STATUS_MORE_PROCESSING = 0xc0000016;
 const MAX_SESSIONS = 1024;
 const MAX_PENDING_UDP = 10_000;
+/** RFC 4120 §7.5.9. */
+const KRB_ERR_RESPONSE_TOO_BIG = 52;
 
 /** The user an NTLM authenticate message names, and the workstation it says it comes from. */
 interface NtlmUser {
@@ -98,6 +100,8 @@ function kerberosRow(request: KerberosKdcReq, answer: KerberosMessage, where: Wh
     );
   }
   if (answer.kind === 'krb-error') {
+    // KRB_ERR_RESPONSE_TOO_BIG: the KDC asks the client to repeat over TCP; no logon failed.
+    if (answer.errorCode === KRB_ERR_RESPONSE_TOO_BIG) return undefined;
     const status = hex(answer.errorCode);
     const account = request.cname
       ? principalText(request.cname)
