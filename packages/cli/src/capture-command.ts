@@ -1,15 +1,9 @@
 // `palisade capture`: captures a domain controller's traffic live with tcpdump, runs the identity
 // detectors on it and prints each alert as it is raised; packet and drop counters go to stderr
 // periodically and when SIGINT or SIGTERM stops the capture.
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import { isIP } from 'node:net';
-import {
-  type Alert,
-  type IdentityEngineConfig,
-  identityDetectors,
-  parseIdentityConfig,
-  watchCapture,
-} from '@palisade/detect';
+import { type Alert, type IdentityEngineConfig, identityDetectors, watchCapture } from '@palisade/detect';
 import {
   type CaptureDiagnostic,
   CaptureError,
@@ -18,8 +12,8 @@ import {
   type LiveCaptureEvent,
   type LiveCaptureStats,
 } from '@palisade/protocols';
-import { parse as parseYaml } from 'yaml';
 import { type CaptureFormat, ExitCode, type OptionValues } from './commands.ts';
+import { loadIdentityConfig } from './identity-config.ts';
 import type { Output } from './output.ts';
 
 /** What a caller other than the command line can set: when to stop, and how tcpdump is run. */
@@ -72,7 +66,7 @@ export async function runCapture(
   let config: IdentityEngineConfig = {};
   const identityFile = strings(options['identity-config'])[0];
   if (identityFile) {
-    const loaded = loadIdentityConfig(identityFile, out);
+    const loaded = loadIdentityConfig(identityFile, name, out);
     if (!loaded) return ExitCode.usage;
     config = loaded;
   }
@@ -189,20 +183,4 @@ export function renderAlert(a: Alert, format: CaptureFormat): string {
   if (format === 'json') return `${JSON.stringify(a)}\n`;
   const id = a.externalId !== undefined ? ` [${a.externalId}]` : '';
   return `${a.timestamp}  ${a.level.padEnd(13)} ${a.title}${id}${a.description ? `: ${a.description}` : ''}\n`;
-}
-
-function loadIdentityConfig(file: string, out: Output): IdentityEngineConfig | undefined {
-  let value: unknown;
-  try {
-    value = parseYaml(readFileSync(file, 'utf8'));
-  } catch (e) {
-    out.error(`${name}: ${file}: ${e instanceof Error ? e.message : String(e)}`);
-    return undefined;
-  }
-  const { config, problems } = parseIdentityConfig(
-    value,
-    identityDetectors.map((d) => d.meta.id),
-  );
-  for (const p of problems) out.error(`${name}: ${file}: ${p}`);
-  return config;
 }

@@ -5,7 +5,6 @@ import {
   compileRuleSet,
   type IdentityEngineConfig,
   identityDetectors,
-  parseIdentityConfig,
   type ScanFileProblem,
   scanFiles,
 } from '@palisade/detect';
@@ -21,6 +20,7 @@ import {
 } from '@palisade/sigma';
 import { parse as parseYaml } from 'yaml';
 import { ExitCode, type OptionValues, type ScanFormat } from './commands.ts';
+import { loadIdentityConfig } from './identity-config.ts';
 import type { Output } from './output.ts';
 import { renderProgress, renderScan, renderSummary } from './scan-output.ts';
 
@@ -49,18 +49,7 @@ export async function runScan(paths: readonly string[], options: OptionValues, o
   let identityConfig: IdentityEngineConfig = {};
   const identityFile = strings(options['identity-config'])[0];
   if (identityFile) {
-    let value: unknown;
-    try {
-      value = parseYaml(readFileSync(identityFile, 'utf8'));
-    } catch (e) {
-      out.error(`palisade scan: ${identityFile}: ${e instanceof Error ? e.message : String(e)}`);
-      return ExitCode.usage;
-    }
-    const { config, problems } = parseIdentityConfig(
-      value,
-      identityDetectors.map((d) => d.meta.id),
-    );
-    for (const p of problems) out.error(`palisade scan: ${identityFile}: ${p}`);
+    const config = loadIdentityConfig(identityFile, 'palisade scan', out);
     if (!config) return ExitCode.usage;
     identityConfig = config;
   }

@@ -26,6 +26,7 @@ import { type EventFields, evtxEventFields } from './event-fields.ts';
 import type { IdentityDetector } from './identity/detector.ts';
 import { IdentityEngine, type IdentityEngineConfig } from './identity/engine.ts';
 import { eventFromJson } from './json-events.ts';
+import { networkEvent } from './live.ts';
 
 export interface ScanProgress {
   readonly file: string;
@@ -306,28 +307,7 @@ export async function scanFiles(
         const { rows, diagnostics } = normaliseCapture(readFileSync(file));
         for (const message of diagnostics) problem({ file, severity: 'warning', message });
         events += rows.length;
-        for (const row of rows) {
-          const extra = row.values.AdditionalFields;
-          const frame =
-            typeof extra === 'object' &&
-            extra !== null &&
-            !Array.isArray(extra) &&
-            typeof extra.Frame === 'number'
-              ? extra.Frame
-              : undefined;
-          const timestamp = typeof row.values.Timestamp === 'string' ? row.values.Timestamp : '';
-          const computer = row.values.DestinationIPAddress;
-          if (options.identity) {
-            keepIdentityRows([row], {
-              file,
-              timestamp,
-              channel: 'network',
-              eventId: 0,
-              computer: typeof computer === 'string' ? computer : '',
-              ...(frame !== undefined ? { recordId: frame } : {}),
-            });
-          }
-        }
+        if (options.identity) for (const row of rows) keepIdentityRows([row], networkEvent(row, file));
       } catch (e) {
         problem({ file, severity: 'error', message: `cannot read: ${errorText(e)}` });
       }
