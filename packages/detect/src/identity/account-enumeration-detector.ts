@@ -118,8 +118,7 @@ export const accountEnumerationDetector: IdentityDetector = {
   },
 };
 
-/** The names of guesses, once each (as first written), in the order first tried. */
-
+/** Names for a description: the first 20, then an ellipsis. */
 function list(names: readonly string[]): string {
   return `${names.slice(0, 20).join(', ')}${names.length > 20 ? ', …' : ''}`;
 }
