@@ -1,0 +1,91 @@
+// Alerts and incidents with Defender's model: detection alerts as MDE alert records and
+// AlertInfo/AlertEvidence rows, correlation into incidents, and analysts' updates, all audited.
+// Pure logic over plain records; the state store keeps them.
+
+export type {
+  Correlated,
+  CorrelationOptions,
+  CorrelationState,
+  EntitySpan,
+  IncidentChanges,
+  IncidentLookup,
+} from './correlate.ts';
+export {
+  CORRELATION_ACTOR,
+  correlationKeys,
+  DEFAULT_WINDOW_MS,
+  emptyCorrelationState,
+  facetsOf,
+  IncidentCorrelator,
+  incidentName,
+  MAX_MANUAL_MERGE,
+} from './correlate.ts';
+export type { AlertRecordOptions, SourceInfo } from './from-detection.ts';
+export {
+  alertCategoriesOf,
+  alertIdOf,
+  alertRows,
+  detectionSourceMap,
+  evidenceOf,
+  levelSeverity,
+  sourceInfo,
+  tacticCategories,
+  techniquesOf,
+  toMdeAlert,
+} from './from-detection.ts';
+export type {
+  AlertCategory,
+  AlertPatch,
+  AlertSeverity,
+  AlertStatus,
+  AuditAction,
+  AuditEntry,
+  Checked,
+  Classification,
+  Comment,
+  DetectionSource,
+  Determination,
+  EvidenceDirection,
+  EvidenceEntity,
+  EvidenceEntityType,
+  EvidenceRole,
+  IncidentAlert,
+  IncidentError,
+  IncidentErrorCode,
+  IncidentFacets,
+  IncidentPatch,
+  IncidentRecord,
+  IncidentResource,
+  IncidentSeverity,
+  IncidentStatus,
+  MdeAlert,
+  Patch,
+  ServiceSource,
+} from './model.ts';
+export {
+  alertCategories,
+  alertPatchStatuses,
+  alertSeverities,
+  alertStatuses,
+  auditActions,
+  checkAlertPatch,
+  checkIncidentPatch,
+  classifications,
+  deprecatedDeterminations,
+  detectionSources,
+  determinationAliases,
+  determinationsByClassification,
+  evidenceDirections,
+  evidenceEntityTypes,
+  evidenceRoles,
+  graphEnumValue,
+  incidentPatchStatuses,
+  incidentResource,
+  incidentSeverities,
+  incidentStatuses,
+  maxSeverity,
+  serviceSources,
+  severityRank,
+} from './model.ts';
+export type { Updated } from './update.ts';
+export { applyAlertPatch, applyIncidentPatch, updateAlert, updateIncident } from './update.ts';
