@@ -1,0 +1,649 @@
+// The ingest pipeline: each accepted sensor batch is checked row by row, normalised where it
+// carries raw Windows events, stored in the event store, run through the identity detectors and
+// the Sigma rules, and its alerts stored (AlertInfo/AlertEvidence rows, alert records) and grouped
+// into incidents. Batches run one at a time in arrival order, so stateful detectors see each
+// sensor's events in order; a batch is acknowledged once all of that is durable.
+import {
+  type Alert,
+  type AlertEvent,
+  CorrelationEngine,
+  compareAlerts,
+  eventFromJson,
+  evtxEventFields,
+  IdentityEngine,
+  type IdentityEngineConfig,
+  identityDetectors,
+  type RuleSet,
+} from '@palisade/detect';
+import type { EvtxEvent } from '@palisade/evtx';
+import { checkRow, normaliseWindowsEvent, type TableRow, tables } from '@palisade/schema';
+import type { EventStore, Json, NewAlert, StateStore } from '@palisade/store';
+import {
+  type Correlated,
+  type CorrelationState,
+  emptyCorrelationState,
+  IncidentCorrelator,
+} from './incidents/correlate.ts';
+import { alertRows, toMdeAlert } from './incidents/from-detection.ts';
+import type {
+  AuditEntry,
+  IncidentRecord as CorrelatedIncident,
+  IncidentError,
+  MdeAlert,
+} from './incidents/model.ts';
+import type { Logger } from './log.ts';
+
+/** A batch as a sensor sends it (see docs/decisions/0007-instance-vertical-slice.md). */
+export interface SensorBatch {
+  readonly batchId: string;
+  readonly sensorId: string;
+  /** Rows the sensor normalised itself (Samba audit, packets, …). */
+  readonly rows: readonly unknown[];
+  /** Raw Windows events as JSON (`palisade evtx dump` lines or Windows' JSON rendering). */
+  readonly events: readonly unknown[];
+}
+
+/** One row or event of a batch that was not stored, and why. */
+export interface BatchRejection {
+  readonly part: 'rows' | 'events';
+  /** 0-based index in `rows` or `events`. */
+  readonly index: number;
+  /** The column at fault, when the problem is one value. */
+  readonly column?: string;
+  readonly message: string;
+}
+
+/** The acknowledgement: sent only once everything accepted is durable. */
+export interface BatchAck {
+  readonly batchId: string;
+  /** True when the batch id was stored before: nothing was stored or detected again. */
+  readonly duplicate: boolean;
+  readonly accepted: { readonly rows: number; readonly events: number };
+  /** At most `maxRejectionsReported` of them; `rejectedCount` has the total. */
+  readonly rejected: readonly BatchRejection[];
+  readonly rejectedCount: number;
+  /** Alerts this batch raised (0 for a duplicate). */
+  readonly alerts: number;
+}
+
+export const maxRejectionsReported = 100;
+
+/** The event store `source` of the AlertInfo/AlertEvidence batches the pipeline writes. */
+export const pipelineSource = 'pipeline';
+
+/** The detector snapshot that holds incident correlation's state; its position is the last batch's seq. */
+export const correlationSnapshotId = 'incidents/correlation';
+
+/** Checked parts of a batch: rows that fit their tables and events that are Windows events. */
+export interface CheckedBatch {
+  readonly rows: readonly TableRow[];
+  readonly events: readonly EvtxEvent[];
+  readonly rejected: readonly BatchRejection[];
+}
+
+/**
+ * Checks every row against its table (`checkRow`) and reads every raw event; the rest of the
+ * batch goes on without the ones refused (one bad record never costs the others).
+ */
+export function checkBatch(batch: Pick<SensorBatch, 'rows' | 'events'>): CheckedBatch {
+  const rows: TableRow[] = [];
+  const events: EvtxEvent[] = [];
+  const rejected: BatchRejection[] = [];
+  batch.rows.forEach((candidate, index) => {
+    const shape = rowShapeProblem(candidate);
+    if (shape !== undefined) {
+      rejected.push({ part: 'rows', index, message: shape });
+      return;
+    }
+    const row = candidate as TableRow;
+    const problems = checkRow(row);
+    if (problems.length === 0) rows.push(row);
+    for (const p of problems) rejected.push({ part: 'rows', index, column: p.column, message: p.message });
+  });
+  batch.events.forEach((value, index) => {
+    const read = eventFromJson(value, index);
+    if ('error' in read) rejected.push({ part: 'events', index, message: read.error });
+    else events.push(read.event);
+  });
+  return { rows, events, rejected };
+}
+
+function rowShapeProblem(value: unknown): string | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    return `expected a row { table, values }, found ${describe(value)}`;
+  const { table, values } = value as { table?: unknown; values?: unknown };
+  if (typeof table !== 'string' || !Object.hasOwn(tables, table))
+    return `expected a table name, found ${describe(table)}`;
+  if (typeof values !== 'object' || values === null || Array.isArray(values))
+    return `expected values as an object, found ${describe(values)}`;
+  return undefined;
+}
+
+function describe(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value) ?? String(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/**
+ * The event an alert cites for a row a sensor normalised, as the offline scan cites it, so the
+ * same files give the same alert ids offline and live: Windows rows by their ReportId
+ * (`computer:channel:recordId`) and AdditionalFields.EventId, Samba rows as 'Samba audit',
+ * packet rows by frame number.
+ */
+export function rowEvent(row: TableRow, source: string): AlertEvent {
+  const v = row.values;
+  const text = (x: unknown) => (typeof x === 'string' ? x : '');
+  const extra = v.AdditionalFields;
+  const fields = typeof extra === 'object' && extra !== null && !Array.isArray(extra) ? extra : {};
+  const eventId = typeof fields.EventId === 'number' ? fields.EventId : 0;
+  const timestamp = text(v.Timestamp);
+  const reportId = text(v.ReportId);
+  if (reportId.startsWith('net:')) {
+    const frame = typeof fields.Frame === 'number' ? fields.Frame : undefined;
+    return {
+      file: source,
+      timestamp,
+      channel: 'network',
+      eventId: 0,
+      computer: text(v.DestinationIPAddress),
+      ...(frame !== undefined ? { recordId: frame } : {}),
+    };
+  }
+  if (reportId.startsWith('samba:')) {
+    return {
+      file: source,
+      timestamp,
+      channel: 'Samba audit',
+      eventId,
+      computer: text(v.DestinationDeviceName ?? v.DeviceName),
+    };
+  }
+  const first = reportId.indexOf(':');
+  const last = reportId.lastIndexOf(':');
+  if (first > 0 && last > first) {
+    const recordId = Number(reportId.slice(last + 1));
+    return {
+      file: source,
+      timestamp,
+      channel: reportId.slice(first + 1, last),
+      eventId,
+      computer: reportId.slice(0, first),
+      ...(reportId.slice(last + 1) !== '' && Number.isSafeInteger(recordId) ? { recordId } : {}),
+    };
+  }
+  return { file: source, timestamp, channel: row.table, eventId, computer: text(v.DeviceName) };
+}
+
+/** The cited event of a raw Windows event, as the offline scan makes it. */
+function windowsEvent(event: EvtxEvent, source: string): AlertEvent {
+  return {
+    file: source,
+    recordId: event.system.eventRecordId ?? event.recordId,
+    timestamp: event.timestamp,
+    channel: event.system.channel,
+    eventId: event.system.eventId,
+    computer: event.system.computer,
+  };
+}
+
+export interface PipelineOptions {
+  readonly events: EventStore;
+  readonly state: StateStore;
+  readonly log: Logger;
+  /** Sigma rules over raw Windows events, compiled once; none when absent. */
+  readonly ruleSet?: RuleSet | undefined;
+  readonly identityConfig?: IdentityEngineConfig | undefined;
+  /** Incident correlation window (default 24 h). */
+  readonly correlationWindowMs?: number | undefined;
+  /** Batches waiting beyond this are refused with `busy` (the route answers 503 + Retry-After). */
+  readonly maxQueuedBatches?: number | undefined;
+  readonly now?: (() => Date) | undefined;
+}
+
+export const pipelineErrorCodes = ['pipeline/busy', 'pipeline/recovering'] as const;
+export type PipelineErrorCode = (typeof pipelineErrorCodes)[number];
+
+export class PipelineError extends Error {
+  override readonly name = 'PipelineError';
+  constructor(
+    readonly code: PipelineErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+interface Detectors {
+  identity: IdentityEngine;
+  sigmaCorrelations: CorrelationEngine;
+  correlator: IncidentCorrelator;
+  /** The event store seq of the last batch whose alerts are stored. */
+  position: number;
+}
+
+/**
+ * The instance's one pipeline. `open` rebuilds detector state: incident correlation from its
+ * snapshot, the identity detectors by replaying stored batches (IdentityEngine has no state to
+ * save), and it finishes any batch stored but not yet detected on (a crash in between).
+ */
+export class Pipeline {
+  readonly #options: PipelineOptions;
+  readonly #log: Logger;
+  #detectors: Detectors | undefined;
+  #tail: Promise<unknown> = Promise.resolve();
+  #queued = 0;
+
+  private constructor(options: PipelineOptions) {
+    this.#options = options;
+    this.#log = options.log;
+  }
+
+  static async open(options: PipelineOptions): Promise<Pipeline> {
+    const pipeline = new Pipeline(options);
+    await pipeline.#recover();
+    return pipeline;
+  }
+
+  /** Batches waiting or running. */
+  get queued(): number {
+    return this.#queued;
+  }
+
+  /** Stores and detects on one batch; resolves with the acknowledgement once it is durable. */
+  ingest(batch: SensorBatch): Promise<BatchAck> {
+    const max = this.#options.maxQueuedBatches ?? 64;
+    if (this.#queued >= max) {
+      return Promise.reject(
+        new PipelineError('pipeline/busy', `${this.#queued} batches are waiting; send this one again later`),
+      );
+    }
+    return this.#serial(() => this.#ingest(batch));
+  }
+
+  /**
+   * Applies a PATCH to an incident through correlation (which may hold the incident) and stores
+   * it with its audit entries. `lookup` is the stored incident, for those correlation forgot.
+   */
+  updateIncident(
+    incidentId: number,
+    body: unknown,
+    actor: string,
+    stored: CorrelatedIncident | undefined,
+  ): Promise<{ errors: readonly IncidentError[] }> {
+    return this.#serial(async () => {
+      const detectors = await this.#ready();
+      const at = this.#now().toISOString();
+      const saved = structuredClone(detectors.correlator.state);
+      const result = detectors.correlator.update(incidentId, body, actor, at, (id) =>
+        id === incidentId ? stored : undefined,
+      );
+      if (!result.value) return { errors: result.errors };
+      const changes = result.value;
+      try {
+        await this.#options.state.transaction(async (tx) => {
+          for (const incident of changes.incidents) {
+            // A Redirected incident takes no updates (updateIncident refuses them).
+            if (incident.status === 'Redirected') continue;
+            await tx.incidents.update(incident.incidentId, {
+              status: incident.status,
+              assignedTo: incident.assignedTo,
+              classification: incident.classification,
+              determination: incident.determination,
+              tags: incident.tags,
+            });
+          }
+          for (const entry of changes.audit) {
+            if (entry.action === 'comment' && entry.after && typeof entry.after.comment === 'string') {
+              await tx.comments.add({
+                target: { kind: 'incident', id: incidentId },
+                author: actor,
+                text: entry.after.comment,
+              });
+            }
+          }
+          await appendAudit(tx, changes.audit);
+          await saveCorrelation(tx, detectors);
+        });
+      } catch (error) {
+        detectors.correlator = new IncidentCorrelator(saved, correlatorOptions(this.#options));
+        throw error;
+      }
+      return { errors: [] };
+    });
+  }
+
+  /** Waits for queued work; the pipeline takes no more after this. */
+  async close(): Promise<void> {
+    await this.#tail.catch(() => undefined);
+  }
+
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    this.#queued++;
+    const run = this.#tail.then(task, task);
+    this.#tail = run.then(
+      () => this.#queued--,
+      () => this.#queued--,
+    );
+    return run;
+  }
+
+  #now(): Date {
+    return this.#options.now?.() ?? new Date();
+  }
+
+  /** The detectors, rebuilt first when a failed batch left them unsure. */
+  async #ready(): Promise<Detectors> {
+    if (this.#detectors === undefined) await this.#recover();
+    return this.#detectors as Detectors;
+  }
+
+  async #ingest(batch: SensorBatch): Promise<BatchAck> {
+    const detectors = await this.#ready();
+    const checked = checkBatch(batch);
+    const rejected = checked.rejected;
+    const ack = (duplicate: boolean, alerts: number): BatchAck => ({
+      batchId: batch.batchId,
+      duplicate,
+      accepted: { rows: checked.rows.length, events: checked.events.length },
+      rejected: rejected.slice(0, maxRejectionsReported),
+      rejectedCount: rejected.length,
+      alerts,
+    });
+    // Raw events become their Identity rows and a PalisadeRawEvents row each, stored with the rest.
+    const raw = checked.events.map((event) => ({
+      event,
+      rows: normaliseWindowsEvent(event, batch.sensorId),
+    }));
+    const appended = await this.#options.events.append(
+      batch.batchId,
+      [...checked.rows, ...raw.flatMap((r) => r.rows)],
+      { source: batch.sensorId },
+    );
+    if (!appended.stored) return ack(true, 0);
+    try {
+      const raised = this.#detect(detectors, checked.rows, raw, batch.sensorId);
+      const alerts = await this.#commit(detectors, raised, {
+        batchId: batch.batchId,
+        sensorId: batch.sensorId,
+        seq: appended.seq,
+        rows: appended.rows,
+      });
+      return ack(false, alerts);
+    } catch (error) {
+      // The batch is stored but its detections are not: rebuild the detectors from the stores
+      // before the next batch, which finishes this one (its seq is past the saved position).
+      this.#detectors = undefined;
+      this.#log.error('detection failed on a stored batch; the pipeline will recover', {
+        batchId: batch.batchId,
+        err: error,
+      });
+      throw error;
+    }
+  }
+
+  /**
+   * Alerts from the batch's Identity rows (the sensor's, and those of its raw events) and from
+   * Sigma rules over its raw events.
+   */
+  #detect(
+    detectors: Detectors,
+    rows: readonly TableRow[],
+    raw: readonly { readonly event: EvtxEvent; readonly rows: readonly TableRow[] }[],
+    source: string,
+  ): Alert[] {
+    const identity: { time: number; row: TableRow; event: AlertEvent }[] = [];
+    const keep = (row: TableRow, event: AlertEvent) => {
+      if (!row.table.startsWith('Identity')) return;
+      const time = Date.parse(
+        typeof row.values.Timestamp === 'string' ? row.values.Timestamp : event.timestamp,
+      );
+      if (!Number.isNaN(time)) identity.push({ time, row, event });
+    };
+    for (const row of rows) keep(row, rowEvent(row, source));
+    const alerts: Alert[] = [];
+    const ruleSet = this.#options.ruleSet;
+    const sigma = detectors.sigmaCorrelations;
+    for (const { event, rows: eventRows } of raw) {
+      const ref = windowsEvent(event, source);
+      for (const row of eventRows) keep(row, ref);
+      if (!ruleSet) continue;
+      const fields = evtxEventFields(event);
+      for (const index of ruleSet.match(fields)) {
+        const rule = ruleSet.rules[index];
+        if (!rule) continue;
+        if (sigma.uses(rule)) alerts.push(...sigma.push(rule, fields, ref));
+        if (sigma.suppressed(rule)) continue;
+        alerts.push({
+          kind: 'sigma',
+          ...(rule.id ? { ruleId: rule.id } : {}),
+          title: rule.title,
+          level: rule.level,
+          tags: rule.tags,
+          timestamp: event.timestamp,
+          events: [ref],
+          ruleFile: rule.source.file,
+        });
+      }
+    }
+    // Stable: rows of one time keep the sensor's order, as the offline scan keeps file order.
+    identity.sort((a, b) => a.time - b.time);
+    for (const { row, event } of identity) alerts.push(...detectors.identity.push(row, event));
+    return alerts.sort(compareAlerts);
+  }
+
+  /**
+   * Stores a batch's alerts: AlertInfo/AlertEvidence rows first (idempotent by batch id), then in
+   * one state transaction the alert records, their incidents, the audit entries, the batch in the
+   * ledger and correlation's snapshot at this batch's position. Returns the alerts stored.
+   */
+  async #commit(
+    detectors: Detectors,
+    raised: readonly Alert[],
+    batch: { batchId: string; sensorId: string; seq: number; rows: number },
+  ): Promise<number> {
+    const { events, state } = this.#options;
+    const at = this.#now().toISOString();
+    const fresh: MdeAlert[] = [];
+    const seen = new Set<string>();
+    for (const alert of raised) {
+      const record = toMdeAlert(alert, { createdAt: at });
+      if (seen.has(record.id)) continue;
+      seen.add(record.id);
+      // Recovery replays a batch whose alerts may be stored already (ids are stable).
+      if ((await state.alerts.get(record.id)) === undefined) fresh.push(record);
+    }
+    if (fresh.length > 0) {
+      await events.append(`alerts:${batch.batchId}`, fresh.flatMap(alertRows), { source: pipelineSource });
+    }
+    // On failure the caller drops these detectors and rebuilds them from the stores.
+    const correlated = fresh.map((alert) => ({ alert, change: detectors.correlator.add(alert, at) }));
+    detectors.position = batch.seq;
+    await state.transaction(async (tx) => {
+      for (const { alert, change } of correlated) {
+        await storeIncidentChanges(tx, change);
+        await tx.alerts.create(storedAlert(alert, change.incidentId));
+        await appendAudit(tx, change.audit);
+      }
+      await tx.batches.record({ batchId: batch.batchId, sensorId: batch.sensorId, rows: batch.rows });
+      await tx.batches.markProcessed(batch.batchId);
+      await saveCorrelation(tx, detectors);
+    });
+    if (fresh.length > 0) {
+      this.#log.info('alerts raised', {
+        batchId: batch.batchId,
+        alerts: fresh.map((a) => ({
+          id: a.id,
+          title: a.title,
+          incidentId: correlatedIncident(correlated, a.id),
+        })),
+      });
+    }
+    return fresh.length;
+  }
+
+  /**
+   * Rebuilds the detectors: correlation from its snapshot, identity detectors by replaying the
+   * identity rows of every sensor batch up to the snapshot's position (their alerts are stored
+   * already), then full detection on batches after it.
+   */
+  async #recover(): Promise<void> {
+    const { events, state } = this.#options;
+    const snapshot = await state.detectorSnapshots.get(correlationSnapshotId);
+    const correlation = snapshot
+      ? (JSON.parse(Buffer.from(snapshot.state).toString('utf8')) as CorrelationState)
+      : emptyCorrelationState(await nextIncidentId(state));
+    const detectors: Detectors = {
+      identity: new IdentityEngine(identityDetectors, this.#options.identityConfig ?? {}),
+      sigmaCorrelations: new CorrelationEngine(this.#options.ruleSet?.correlations ?? []),
+      correlator: new IncidentCorrelator(correlation, correlatorOptions(this.#options)),
+      position: snapshot ? Number(snapshot.position) : 0,
+    };
+    const started = Date.now();
+    let replayed = 0;
+    let finished = 0;
+    let after = 0;
+    for (;;) {
+      const batches = await events.listBatches(after, 100);
+      if (batches.length === 0) break;
+      for (const stored of batches) {
+        after = stored.seq;
+        if (stored.source === pipelineSource) continue;
+        const rows = await events.readBatch(stored.seq);
+        const source = stored.source ?? 'unknown';
+        if (stored.seq <= detectors.position) {
+          this.#replayIdentity(detectors, rows, source);
+          replayed++;
+        } else {
+          // Stored but not detected on: raw events come back as PalisadeRawEvents rows, which
+          // Sigma cannot read, so only the identity detectors finish such a batch.
+          const raised = this.#detect(detectors, rows, [], source);
+          await this.#commit(detectors, raised, {
+            batchId: stored.batchId,
+            sensorId: source,
+            seq: stored.seq,
+            rows: stored.rows,
+          });
+          finished++;
+        }
+      }
+    }
+    this.#detectors = detectors;
+    this.#log.info('pipeline ready', {
+      replayedBatches: replayed,
+      finishedBatches: finished,
+      position: detectors.position,
+      ms: Date.now() - started,
+    });
+  }
+
+  #replayIdentity(detectors: Detectors, rows: readonly TableRow[], source: string): void {
+    const identity = rows
+      .filter((row) => row.table.startsWith('Identity'))
+      .map((row) => ({ row, time: Date.parse(String(row.values.Timestamp)) }))
+      .filter((r) => !Number.isNaN(r.time))
+      .sort((a, b) => a.time - b.time);
+    for (const { row } of identity) detectors.identity.push(row, rowEvent(row, source));
+  }
+}
+
+function correlatorOptions(options: PipelineOptions): { windowMs?: number } {
+  return options.correlationWindowMs === undefined ? {} : { windowMs: options.correlationWindowMs };
+}
+
+function correlatedIncident(
+  correlated: readonly { alert: MdeAlert; change: Correlated }[],
+  alertId: string,
+): number | undefined {
+  return correlated.find((c) => c.alert.id === alertId)?.change.incidentId;
+}
+
+/** The id the state store gives its next incident (ids are never reused). */
+async function nextIncidentId(state: StateStore): Promise<number> {
+  const { items } = await state.incidents.list({ top: 1, orderBy: 'createdAt', ascending: false });
+  return Math.max(0, ...items.map((i) => i.id)) + 1;
+}
+
+async function saveCorrelation(tx: StateStore, detectors: Detectors): Promise<void> {
+  await tx.detectorSnapshots.save({
+    detectorId: correlationSnapshotId,
+    state: Buffer.from(JSON.stringify(detectors.correlator.state), 'utf8'),
+    position: String(detectors.position),
+  });
+}
+
+/** Writes what correlation changed: merges, then new and renamed or re-rated incidents. */
+async function storeIncidentChanges(tx: StateStore, change: Correlated): Promise<void> {
+  const merges = new Map<number, number[]>();
+  for (const incident of change.incidents) {
+    if (incident.status !== 'Redirected' || incident.redirectIncidentId === null) continue;
+    merges.set(incident.redirectIncidentId, [
+      ...(merges.get(incident.redirectIncidentId) ?? []),
+      incident.incidentId,
+    ]);
+  }
+  for (const [target, sources] of merges) await tx.incidents.merge(sources, target);
+  for (const incident of change.incidents) {
+    if (incident.status === 'Redirected') continue;
+    const stored = await tx.incidents.get(incident.incidentId);
+    if (stored) {
+      await tx.incidents.update(incident.incidentId, {
+        name: incident.incidentName,
+        severity: incident.severity,
+      });
+      continue;
+    }
+    const created = await tx.incidents.create({ name: incident.incidentName, severity: incident.severity });
+    // Correlation numbers incidents itself; the store's ids must follow it or links would cross.
+    if (created.id !== incident.incidentId) {
+      throw new Error(
+        `incident ids diverged: correlation made incident ${incident.incidentId}, the state store ${created.id}`,
+      );
+    }
+  }
+}
+
+/** An alert record as the state store keeps it; `entities` holds the MDE fields it has no column for. */
+export function storedAlert(alert: MdeAlert, incidentId: number): NewAlert {
+  const devices = alert.evidence.flatMap((e) =>
+    e.entityType === 'Machine' && e.deviceDnsName ? [e.deviceDnsName.toLowerCase()] : [],
+  );
+  return {
+    id: alert.id,
+    incidentId,
+    title: alert.title,
+    description: alert.description,
+    severity: alert.severity,
+    category: alert.category,
+    detectionSource: alert.detectionSource,
+    serviceSource: alert.serviceSource,
+    detectorId: alert.detectorId,
+    ...(alert.externalId === undefined ? {} : { externalId: alert.externalId }),
+    mitreTechniques: alert.mitreTechniques,
+    firstActivity: isoMillis(alert.firstEventTime),
+    lastActivity: isoMillis(alert.lastEventTime),
+    devices: [...new Set(devices)],
+    entities: { computerDnsName: alert.computerDnsName, relatedUser: alert.relatedUser },
+    evidence: alert.evidence as unknown as Json,
+  };
+}
+
+/** The state store's time form (and the OData one): UTC with milliseconds. */
+function isoMillis(time: string): string {
+  const ms = Date.parse(time);
+  return Number.isNaN(ms) ? time : new Date(ms).toISOString();
+}
+
+/** Audit entries of alerts and incidents, as `incident.<action>` / `alert.<action>`. */
+export async function appendAudit(tx: StateStore, entries: readonly AuditEntry[]): Promise<void> {
+  for (const entry of entries) {
+    const kind = entry.target.startsWith('incident:') ? 'incident' : 'alert';
+    await tx.audit.append({
+      actor: entry.actor,
+      action: `${kind}.${entry.action}`,
+      target: entry.target,
+      details: { before: entry.before, after: entry.after, at: entry.at },
+    });
+  }
+}
