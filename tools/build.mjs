@@ -1,12 +1,31 @@
 // Usage: node tools/build.mjs
 // Bundles the palisade command into dist/palisade.mjs (one file, Node 20+, source map beside it).
 import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createRequire } from 'node:module';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+
+// Native addons cannot be bundled. They stay external, imported by their path relative to dist/,
+// resolved from the workspace package that depends on them (npm may install one under it).
+const nativeAddons = {
+  name: 'native-addons',
+  setup(b) {
+    const owners = {
+      '@duckdb/node-api': 'packages/store',
+      'better-sqlite3': 'packages/store',
+      '@node-rs/argon2': 'packages/server',
+    };
+    b.onResolve({ filter: /^(@duckdb\/node-api|better-sqlite3|@node-rs\/argon2)$/ }, (args) => {
+      const resolved = createRequire(join(root, owners[args.path], 'package.json')).resolve(args.path);
+      const path = relative(join(root, 'dist'), resolved).split(sep).join('/');
+      return { path: path.startsWith('.') ? path : `./${path}`, external: true };
+    });
+  },
+};
 
 await build({
   entryPoints: [join(root, 'packages/cli/src/main.ts')],
@@ -21,5 +40,6 @@ await build({
     js: "#!/usr/bin/env node\nimport { createRequire as __palisadeRequire } from 'node:module';\nconst require = __palisadeRequire(import.meta.url);",
   },
   define: { PALISADE_VERSION: JSON.stringify(version ?? '0.0.0') },
+  plugins: [nativeAddons],
   logLevel: 'warning',
 });

@@ -1,5 +1,6 @@
 // The palisade command's commands as data: names, arguments, options and help text. The
 // dispatcher and the help printer both read this table.
+import { defaultDataDir, defaultListen } from '@palisade/server';
 
 export interface OptionSpec {
   readonly name: string;
@@ -33,6 +34,59 @@ export const captureFormats = ['text', 'json'] as const;
 export type CaptureFormat = (typeof captureFormats)[number];
 
 export const commands: readonly CommandSpec[] = [
+  {
+    path: ['up'],
+    usage:
+      'palisade up [--data DIR] [--domain NAME] [--listen HOST:PORT] [--rules DIR…] [--identity-config FILE]',
+    summary: 'create or reopen the instance in a data directory and serve it over HTTPS',
+    minArgs: 0,
+    options: [
+      {
+        name: 'data',
+        type: 'string',
+        short: 'd',
+        default: defaultDataDir,
+        help: 'the data directory: keys, event store, state store; fixed once the instance is created',
+      },
+      {
+        name: 'domain',
+        type: 'string',
+        help: "the directory's DNS domain the instance is named after (first run; asked on a terminal when absent)",
+      },
+      {
+        name: 'listen',
+        type: 'string',
+        short: 'l',
+        default: `${defaultListen.host}:${defaultListen.port}`,
+        help: 'the address and port to serve HTTPS on (port 0 picks a free one)',
+      },
+      {
+        name: 'rules',
+        type: 'string',
+        short: 'r',
+        multiple: true,
+        help: 'a Sigma rule file or folder (repeatable), run over the raw Windows events sensors send',
+      },
+      {
+        name: 'identity-config',
+        type: 'string',
+        help: 'a YAML file for the identity detectors: honeytokens, sensitive groups and accounts, domain controllers, levels, test mode, exclusions',
+      },
+    ],
+    details: [
+      'The first run creates the instance in the data directory: an instance CA (pki/ca.pem',
+      "and ca.key), the server certificate, the sensors' access key, the event store",
+      '(events.duckdb) and the state store (state.sqlite), and a first administrator, admin,',
+      'whose one-time password is printed once, or taken from PALISADE_ADMIN_PASSWORD. Later',
+      'runs reopen the same instance; another --domain is refused. The instance serves the',
+      'API, sensor registration (with the access key) and the mTLS sensor channel on one',
+      'HTTPS listener. Logs are JSON lines on stderr, with secrets redacted.',
+      'Environment: PALISADE_ADMIN_PASSWORD (first run), PALISADE_KEY_PASSPHRASE (encrypts the',
+      'private keys at rest), PALISADE_DUCKDB_MEMORY_LIMIT (default 1GB).',
+      'Exit codes: 0 stopped by SIGINT or SIGTERM; 1 the instance could not start (port in use,',
+      '  unreadable keys or stores); 2 bad command line, configuration, or no domain on a first run.',
+    ].join('\n'),
+  },
   {
     path: ['evtx', 'dump'],
     usage: 'palisade evtx dump FILE… [--format xml|json|jsonl]',
@@ -201,4 +255,6 @@ export const ExitCode = {
   inputErrors: 1,
   /** The command line was wrong. */
   usage: 2,
+  /** `palisade up`: the instance could not start (port in use, unreadable keys or stores). */
+  startFailed: 1,
 } as const;

@@ -6,6 +6,7 @@ import { type CommandSpec, commands, type DumpFormat, ExitCode, type OptionValue
 import { dumpEvtx } from './evtx-dump.ts';
 import { type Output, processOutput } from './output.ts';
 import { runScan } from './scan-command.ts';
+import { runUp } from './up-command.ts';
 
 declare const PALISADE_VERSION: string;
 const version = typeof PALISADE_VERSION === 'string' ? PALISADE_VERSION : 'development';
@@ -16,6 +17,7 @@ const handlers: Record<string, Handler> = {
   'evtx dump': (args, options, out) => dumpEvtx(args, options.format as DumpFormat, out),
   scan: (args, options, out) => runScan(args, options, out),
   capture: (args, options, out) => runCapture(args, options, out),
+  up: (args, options, out) => runUp(args, options, out),
 };
 
 /** Runs the command line `argv` (without node and script) and returns the exit code. */
