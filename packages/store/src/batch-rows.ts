@@ -8,9 +8,15 @@ const MAX_PROBLEMS = 5;
 const ROWS_PER_SLICE = 1024;
 const nextTurn = (): Promise<void> => new Promise((done) => setImmediate(done));
 
+/** A row and its place in the batch, which the store keeps so the batch reads back in order. */
+export interface PlacedRow {
+  readonly row: TableRow;
+  readonly index: number;
+}
+
 /** The rows of a batch by table, in their order; rejects with `store/bad-row` naming the first problems. */
-export async function groupRows(rows: readonly TableRow[]): Promise<Map<TableName, TableRow[]>> {
-  const byTable = new Map<TableName, TableRow[]>();
+export async function groupRows(rows: readonly TableRow[]): Promise<Map<TableName, PlacedRow[]>> {
+  const byTable = new Map<TableName, PlacedRow[]>();
   const problems: string[] = [];
   let bad = 0;
   for (let index = 0; index < rows.length; index++) {
@@ -32,7 +38,7 @@ export async function groupRows(rows: readonly TableRow[]): Promise<Map<TableNam
     }
     let list = byTable.get(row.table);
     if (!list) byTable.set(row.table, (list = []));
-    list.push(row);
+    list.push({ row, index });
   }
   if (bad > 0) {
     throw new StoreError(

@@ -6,7 +6,7 @@ import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
 import { type RowValue, type TableName, type TableRow, tableNames, tables } from '@palisade/schema';
-import { checkBatchId, groupRows } from './batch-rows.ts';
+import { checkBatchId, groupRows, type PlacedRow } from './batch-rows.ts';
 import {
   columnTypeOf,
   duckDbColumnTypes,
@@ -60,8 +60,10 @@ const nextTurn = (): Promise<void> => new Promise((done) => setImmediate(done));
  */
 const LONE_SURROGATE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
 
-function ndjsonLine(row: TableRow): string {
-  const line = JSON.stringify(row.values);
+/** The row's values as one JSON line, with `_Row`, its place in the batch, as the last key. */
+function ndjsonLine(row: TableRow, index: number): string {
+  const values = JSON.stringify(row.values);
+  const line = values.length > 2 ? `${values.slice(0, -1)},"_Row":${index}}` : `{"_Row":${index}}`;
   return line.includes('\\ud') ? line.replace(LONE_SURROGATE, '$1\\ufffd') : line;
 }
 
@@ -71,12 +73,12 @@ function tableSql(table: TableName): { create: string; insert: (file: string, se
   const names = columns.map((c) => quoteName(c.name)).join(', ');
   const create = `CREATE TABLE IF NOT EXISTS ${quoteName(table)} (${columns
     .map((c) => `${quoteName(c.name)} ${duckDbColumnTypes[c.type]}`)
-    .join(', ')}, "_Batch" BIGINT NOT NULL)`;
-  const spec = `{${columns.map((c) => `${quoteText(c.name)}: ${quoteText(duckDbSpoolTypes[c.type])}`).join(', ')}}`;
+    .join(', ')}, "_Batch" BIGINT NOT NULL, "_Row" BIGINT)`;
+  const spec = `{${columns.map((c) => `${quoteText(c.name)}: ${quoteText(duckDbSpoolTypes[c.type])}`).join(', ')}, ${quoteText('_Row')}: 'BIGINT'}`;
   return {
     create,
     insert: (file, seq) =>
-      `INSERT INTO ${quoteName(table)} (${names}, "_Batch") SELECT ${names}, ${seq} FROM read_json(${quoteText(
+      `INSERT INTO ${quoteName(table)} (${names}, "_Batch", "_Row") SELECT ${names}, ${seq}, "_Row" FROM read_json(${quoteText(
         file,
       )}, format = 'newline_delimited', columns = ${spec})`,
   };
@@ -178,12 +180,12 @@ export class DuckDbEventStore implements EventStore {
   async readBatch(seq: number): Promise<TableRow[]> {
     const [batch] = await this.batchRows('seq = $seq', { seq: BigInt(seq) }, 1);
     if (!batch) return [];
-    const out: TableRow[] = [];
+    const placed: { row: TableRow; index: number }[] = [];
     for (const table of Object.keys(batch.tables) as TableName[]) {
       const columns = tables[table].columns;
       const rows = await this.read(async (c) => {
         const reader = await c.runAndReadAll(
-          `SELECT ${columns.map((col) => quoteName(col.name)).join(', ')} FROM ${quoteName(table)} WHERE "_Batch" = $seq`,
+          `SELECT ${columns.map((col) => quoteName(col.name)).join(', ')}, "_Row" FROM ${quoteName(table)} WHERE "_Batch" = $seq`,
           { seq: BigInt(seq) },
         );
         return reader.getRows();
@@ -194,10 +196,15 @@ export class DuckDbEventStore implements EventStore {
           const value = rowValueOf(values[i] ?? null, column.type);
           if (value !== undefined) row[column.name] = value;
         });
-        out.push({ table, values: row });
+        // Files written before `_Row` existed have none: those rows keep their table's turn.
+        const index = values[columns.length];
+        placed.push({
+          row: { table, values: row },
+          index: typeof index === 'bigint' ? Number(index) : placed.length,
+        });
       }
     }
-    return out;
+    return placed.sort((a, b) => a.index - b.index).map((p) => p.row);
   }
 
   async query(sql: string, params?: QueryParams, options: QueryOptions = {}): Promise<QueryResult> {
@@ -289,13 +296,14 @@ export class DuckDbEventStore implements EventStore {
     return result;
   }
 
-  private async spool(byTable: Map<TableName, TableRow[]>): Promise<SpoolFile[]> {
+  private async spool(byTable: Map<TableName, PlacedRow[]>): Promise<SpoolFile[]> {
     const files: SpoolFile[] = [];
     try {
       for (const [table, rows] of byTable) {
         const lines: string[] = [];
         for (let i = 0; i < rows.length; i++) {
-          lines.push(ndjsonLine(rows[i] as TableRow));
+          const placed = rows[i] as PlacedRow;
+          lines.push(ndjsonLine(placed.row, placed.index));
           if (i % ROWS_PER_SLICE === ROWS_PER_SLICE - 1) await nextTurn();
         }
         const path = join(this.spoolDir, `${process.pid}-${++this.spooled}-${table}.ndjson`);
@@ -472,6 +480,7 @@ async function createTables(c: DuckDBConnection): Promise<void> {
     );
     const have = new Set(existing.getRows().map(([t, col]) => `${t}.${col}`));
     for (const table of tableNames) {
+      if (!have.has(`${table}._Row`)) await c.run(`ALTER TABLE ${quoteName(table)} ADD COLUMN "_Row" BIGINT`);
       for (const col of tables[table].columns) {
         if (have.has(`${table}.${col.name}`)) continue;
         await c.run(

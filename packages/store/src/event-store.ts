@@ -103,8 +103,9 @@ export interface EventStore {
   /** Stored batches after a sequence number, in storage order (for replay after a restart). */
   listBatches(afterSeq: number, limit?: number): Promise<StoredBatch[]>;
   /**
-   * The rows of a stored batch as they were appended, grouped by table (row order within a table
-   * is not guaranteed); rows retention removed are gone.
+   * The rows of a stored batch in the order they were appended (each row keeps its place in
+   * `_Row`), so a batch replayed after a crash meets the detectors as it did the first time;
+   * rows retention removed are gone.
    */
   readBatch(seq: number): Promise<TableRow[]>;
   /** Runs one SQL statement of the store's dialect and returns all its rows (up to `maxRows`). */

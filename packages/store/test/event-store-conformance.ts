@@ -112,6 +112,18 @@ export function describeEventStore(harness: EventStoreHarness): void {
       expect(Object.keys(batch?.tables ?? {}).length).toBe(rows.length);
     });
 
+    it('reads a batch back in the order its rows were appended, across tables', async () => {
+      const store = await openStore(fresh());
+      // Every table's hand row, interleaved with logon rows, in a shuffled but fixed order: the
+      // order a replay after a crash must give the detectors again.
+      const logons = logonRows(40, 'order');
+      const mixed = handRows().flatMap((row, i) => [row, ...logons.slice(i * 2, i * 2 + 2)]);
+      const order = mixed.map((_, i) => i).sort((a, b) => ((a * 7919) % 101) - ((b * 7919) % 101));
+      const rows = order.map((i) => mixed[i] as TableRow);
+      const { seq } = await store.append('ordered', rows);
+      expect((await store.readBatch(seq)).map(expected)).toEqual(rows.map(expected));
+    });
+
     it.skipIf(corpusMissing() !== undefined)(
       'round-trips every row normalised from the lab corpus',
       async () => {
