@@ -77,6 +77,8 @@ export interface InstanceOptions {
   readonly duckDbMemoryLimit: string;
   /** Names the server certificate carries besides localhost, 127.0.0.1 and ::1. */
   readonly serverHosts?: readonly string[] | undefined;
+  /** The state store's clock (tests); the wall clock when absent. */
+  readonly now?: (() => Date) | undefined;
 }
 
 /** What only the first run knows: show it once. */
@@ -111,7 +113,10 @@ export async function openInstance(options: InstanceOptions): Promise<OpenedInst
   // directory keeps its mode; the key files are 0600 and the pki folder 0700 either way).
   await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const pkiDir = join(dataDir, dataLayout.pki);
-  const state = await SqliteStateStore.open(join(dataDir, dataLayout.state));
+  const state = await SqliteStateStore.open(
+    join(dataDir, dataLayout.state),
+    options.now === undefined ? {} : { now: options.now },
+  );
   let events: EventStore | undefined;
   try {
     const existing = await state.instance.get();

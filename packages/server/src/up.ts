@@ -1,18 +1,40 @@
 // `palisade up` without the command line: opens (or creates) the instance, rebuilds the pipeline's
 // detector state, and serves the route table over HTTPS with the instance CA's server
-// certificate, asking sensors for their client certificate on the same listener.
+// certificate, asking sensors for their client certificate on the same listener. Timers evaluate
+// sensor health every minute and run daily maintenance (event retention, server certificate).
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import type { IdentityEngineConfig, RuleSet } from '@palisade/detect';
+import type { RetentionResult } from '@palisade/store';
 import { createLoginRateLimiter } from './auth/rate-limit.ts';
 import type { ListenAddress } from './config.ts';
 import { stateApiClientStore, stateSessionStore } from './http/credentials.ts';
 import { createInstanceServer } from './http/server.ts';
-import { type CreatedInstance, type InstanceOptions, type OpenedInstance, openInstance } from './instance.ts';
+import {
+  type CreatedInstance,
+  dataLayout,
+  type InstanceOptions,
+  type OpenedInstance,
+  openInstance,
+} from './instance.ts';
 import { createLogger, type Logger } from './log.ts';
 import { Pipeline } from './pipeline.ts';
+import { ensureServerCertificate, type ServerCertificate } from './pki/ca.ts';
 import { sharedServerOptions } from './pki/tls.ts';
 import type { RouteContext } from './routes/context.ts';
 import { instanceRoutes } from './routes/route-table.ts';
+import { SensorHealthMonitor, type SensorHealthThresholds } from './sensors/sensor-health.ts';
+import { createSensorRateLimiter, type SensorRateLimit } from './sensors/sensor-rate-limit.ts';
+
+/** How often sensor health is evaluated, and maintenance runs (retention, server certificate). */
+export const defaultSchedule = { healthCheckMs: 60_000, maintenanceMs: 24 * 3_600_000 } as const;
+
+/** What one maintenance run did. */
+export interface MaintenanceResult {
+  readonly retention: RetentionResult;
+  /** `current`, or why the server certificate was reissued (the listener then serves the new one). */
+  readonly serverCertificate: ServerCertificate['status'];
+}
 
 export interface StartOptions extends InstanceOptions {
   readonly listen: ListenAddress;
@@ -25,6 +47,10 @@ export interface StartOptions extends InstanceOptions {
   readonly version?: string | undefined;
   /** The clock (tests). */
   readonly now?: (() => Date) | undefined;
+  readonly sensorRateLimit?: SensorRateLimit | undefined;
+  readonly sensorHealthThresholds?: SensorHealthThresholds | undefined;
+  /** Timer periods; tests turn the timers off with 0 and call `evaluateHealth`/`maintain`. */
+  readonly schedule?: { readonly healthCheckMs?: number; readonly maintenanceMs?: number } | undefined;
 }
 
 export interface RunningInstance {
@@ -35,6 +61,11 @@ export interface RunningInstance {
   readonly pipeline: Pipeline;
   /** What the first run made (the one-time password, the access key); undefined on later runs. */
   readonly created: CreatedInstance | undefined;
+  readonly sensorHealth: SensorHealthMonitor;
+  /** Runs the health evaluation now (the timer's work). */
+  evaluateHealth(): Promise<void>;
+  /** Runs maintenance now (the daily timer's work). */
+  maintain(): Promise<MaintenanceResult>;
   /** Stops listening, lets queued batches finish and closes the stores. */
   close(): Promise<void>;
 }
@@ -48,10 +79,8 @@ export async function startInstance(options: StartOptions): Promise<RunningInsta
   const now = options.now ?? (() => new Date());
   const { host } = options.listen;
   const extraHosts = wildcardHosts.has(host) || loopbackHosts.has(host) ? [] : [host.replace(/^\[|\]$/g, '')];
-  const instance = await openInstance({
-    ...options,
-    serverHosts: [...(options.serverHosts ?? []), ...extraHosts],
-  });
+  const serverHosts = [...(options.serverHosts ?? []), ...extraHosts];
+  const instance = await openInstance({ ...options, serverHosts });
   let pipeline: Pipeline | undefined;
   try {
     pipeline = await Pipeline.open({
@@ -66,6 +95,10 @@ export async function startInstance(options: StartOptions): Promise<RunningInsta
     let baseUrl = '';
     const sessions = stateSessionStore(instance.state);
     const apiClients = stateApiClientStore(instance.state, () => now().getTime());
+    const sensorHealth = new SensorHealthMonitor(instance.state, {
+      now,
+      thresholds: options.sensorHealthThresholds,
+    });
     const context: RouteContext = {
       instance,
       pipeline,
@@ -75,6 +108,8 @@ export async function startInstance(options: StartOptions): Promise<RunningInsta
       baseUrl: () => baseUrl,
       now,
       totpSteps: new Map(),
+      sensorHealth,
+      sensorLimiter: createSensorRateLimiter(options.sensorRateLimit),
     };
     let origins: string[] = [];
     const server = createInstanceServer({
@@ -109,13 +144,56 @@ export async function startInstance(options: StartOptions): Promise<RunningInsta
       created: instance.created !== undefined,
     });
     const running = pipeline;
+
+    const evaluateHealth = async () => {
+      const opened = await sensorHealth.evaluate();
+      for (const issue of opened) {
+        log.warn('sensor health issue opened', {
+          sensorId: issue.sensorId,
+          type: issue.type,
+          details: issue.details,
+        });
+      }
+    };
+    const pkiDir = join(instance.dataDir, dataLayout.pki);
+    const maintain = async (): Promise<MaintenanceResult> => {
+      const retention = await instance.events.applyRetention(now());
+      // Reissued when it nears expiry or the names changed: new TLS handshakes get the new one.
+      const certificate = await ensureServerCertificate(pkiDir, instance.ca, {
+        passphrase: options.keyPassphrase,
+        hosts: serverHosts,
+        now: now(),
+      });
+      if (certificate.status !== 'current') {
+        server.setSecureContext(sharedServerOptions(certificate, instance.ca));
+        log.info('server certificate reissued', {
+          reason: certificate.status,
+          notAfter: certificate.notAfter.toISOString(),
+        });
+      }
+      log.info('maintenance done', {
+        deleted: retention.deleted,
+        batchesForgotten: retention.batchesForgotten,
+      });
+      return { retention, serverCertificate: certificate.status };
+    };
+    const schedule = { ...defaultSchedule, ...options.schedule };
+    const timers = [
+      every(schedule.healthCheckMs, evaluateHealth, log, 'sensor health evaluation'),
+      every(schedule.maintenanceMs, maintain, log, 'maintenance'),
+    ];
+
     return {
       url: baseUrl,
       port,
       instance,
       pipeline: running,
       created: instance.created,
+      sensorHealth,
+      evaluateHealth,
+      maintain,
       async close() {
+        for (const timer of timers) if (timer) clearInterval(timer);
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         server.closeIdleConnections();
         await running.close();
@@ -130,4 +208,26 @@ export async function startInstance(options: StartOptions): Promise<RunningInsta
     await instance.close();
     throw error;
   }
+}
+
+/** Runs `task` every `ms` (not at all for 0), one run at a time, logging failures. */
+function every(
+  ms: number,
+  task: () => Promise<unknown>,
+  log: Logger,
+  what: string,
+): ReturnType<typeof setInterval> | undefined {
+  if (ms <= 0) return undefined;
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    task()
+      .catch((error: unknown) => log.error(`${what} failed`, { err: error }))
+      .finally(() => {
+        running = false;
+      });
+  }, ms);
+  timer.unref();
+  return timer;
 }

@@ -9,6 +9,8 @@ import type { SessionStore } from '../auth/sessions.ts';
 import { loadDeviceGroups } from '../http/credentials.ts';
 import type { OpenedInstance } from '../instance.ts';
 import type { Pipeline } from '../pipeline.ts';
+import type { SensorHealthMonitor } from '../sensors/sensor-health.ts';
+import type { SensorRateLimiter } from '../sensors/sensor-rate-limit.ts';
 
 export interface RouteContext {
   readonly instance: OpenedInstance;
@@ -21,6 +23,10 @@ export interface RouteContext {
   readonly now: () => Date;
   /** The last TOTP step accepted per user (RFC 6238 §5.2 replay check); kept in memory. */
   readonly totpSteps: Map<string, number>;
+  /** Sensor health issues, from heartbeats and the periodic evaluation. */
+  readonly sensorHealth: SensorHealthMonitor;
+  /** Per-sensor request limiting on the sensor channel (429 + Retry-After). */
+  readonly sensorLimiter: SensorRateLimiter;
 }
 
 /** Who a change is attributed to in the audit log and on records: a user's name or a client's id. */

@@ -3,11 +3,15 @@
 import { buildOpenApiDocument, type OpenApiDocument } from '../api/openapi.ts';
 import type { Route } from '../http/route.ts';
 import { json } from '../http/route.ts';
+import { adminRoutes } from './admin-routes.ts';
 import { alertRoutes } from './alert-routes.ts';
 import { authRoutes } from './auth-routes.ts';
 import type { RouteContext } from './context.ts';
 import { incidentRoutes } from './incident-routes.ts';
 import { machineRoutes } from './machine-routes.ts';
+import { sensorActionRoutes } from './sensor-action-routes.ts';
+import { sensorConfigRoutes } from './sensor-config-routes.ts';
+import { sensorHealthRoutes } from './sensor-health-routes.ts';
 import { sensorRoutes } from './sensor-routes.ts';
 
 /** The OpenAPI document of a route table. */
@@ -38,9 +42,13 @@ export function instanceRoutes(context: RouteContext, version: string): Route[] 
   const routes: Route[] = [
     ...authRoutes(context),
     ...sensorRoutes(context),
+    ...sensorConfigRoutes(context),
+    ...sensorActionRoutes(context),
+    ...sensorHealthRoutes(context),
     ...alertRoutes(context),
     ...incidentRoutes(context),
     ...machineRoutes(context),
+    ...adminRoutes(context),
   ];
   let document: OpenApiDocument | undefined;
   routes.push({

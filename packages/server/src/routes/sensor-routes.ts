@@ -8,10 +8,12 @@ import { sensorsEntitySet } from '../api/odata-entity-sets.ts';
 import { applyODataQuery } from '../api/odata-evaluate.ts';
 import type { JsonSchema } from '../api/openapi.ts';
 import { type BodyIssue, problemFromBodyIssues, problemFromODataErrors } from '../api/problem.ts';
-import { fail, failWith, json, type Route } from '../http/route.ts';
+import { fail, failWith, json, type Route, type RouteRequest } from '../http/route.ts';
 import { generateAccessKey, verifyAccessKey } from '../pki/access-key.ts';
 import { signSensorCsr } from '../pki/ca.ts';
 import { normalizeSerialNumber } from '../pki/revocation.ts';
+import { effectiveSensorConfig } from '../sensors/sensor-config.ts';
+import { checkHeartbeat, healthStatusOf, type SensorHealthIssue } from '../sensors/sensor-health.ts';
 import { actorOf, odataPage, type RouteContext } from './context.ts';
 
 /** The header a sensor may send its access key in (instead of the body). */
@@ -20,12 +22,26 @@ export const accessKeyHeader = 'x-palisade-access-key';
 /** Sensor batches may be large; past this they are refused with 413 (split them). */
 export const batchBodyLimit = 64 * 1_048_576;
 
-/** A sensor silent for longer than this shows as disconnected. */
+/** A sensor silent for longer than this shows as Disconnected (MDI's Sensors page, reference §2.4). */
 export const sensorSilenceMs = 10 * 60_000;
 
-type BodyReader = { issues: BodyIssue[]; object: Record<string, unknown> };
+/** Refuses a sensor over its request rate with 429 and Retry-After. */
+export function limitSensor(context: RouteContext, request: RouteRequest): void {
+  const decision = context.sensorLimiter.take(request.sensor?.sensorId ?? '', context.now().getTime());
+  if (!decision.allowed) {
+    fail(
+      'too-many-requests',
+      `this sensor is over its request rate; retry in ${decision.retryAfterSeconds} s`,
+      {
+        'retry-after': String(decision.retryAfterSeconds),
+      },
+    );
+  }
+}
 
-function reader(body: unknown): BodyReader {
+export type BodyReader = { issues: BodyIssue[]; object: Record<string, unknown> };
+
+export function reader(body: unknown): BodyReader {
   const issues: BodyIssue[] = [];
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     issues.push({ path: [], expected: 'a JSON object', found: describe(body), code: 'body/type-mismatch' });
@@ -34,14 +50,14 @@ function reader(body: unknown): BodyReader {
   return { issues, object: body as Record<string, unknown> };
 }
 
-function describe(value: unknown): string {
+export function describe(value: unknown): string {
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'an array';
   return typeof value === 'string' ? 'a string' : `${typeof value} ${JSON.stringify(value)?.slice(0, 40)}`;
 }
 
-function field<T>(
+export function field<T>(
   r: BodyReader,
   name: string,
   expected: string,
@@ -60,15 +76,24 @@ function field<T>(
   return undefined;
 }
 
-const isString = (v: unknown): v is string => typeof v === 'string';
-const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
+export const isString = (v: unknown): v is string => typeof v === 'string';
+export const isObject = (v: unknown): v is JsonObject =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
 const isArray = (v: unknown): v is unknown[] => Array.isArray(v);
 const isBatchId = (v: unknown): v is string => typeof v === 'string' && v.length >= 1 && v.length <= 256;
 const isName = (v: unknown): v is string => typeof v === 'string' && v.trim().length >= 1 && v.length <= 256;
 const isSensorType = (v: unknown): v is SensorType => (sensorTypes as readonly unknown[]).includes(v);
 
-/** A sensor as `GET /api/sensors` lists it (columns of MDI's Sensors page, reference §2.4). */
-export function sensorEntity(sensor: SensorRecord, domain: string, now: number) {
+/**
+ * A sensor as `GET /api/sensors` lists it (columns of MDI's Sensors page, reference §2.4), with
+ * its open health issues; the health status is that of the highest open issue.
+ */
+export function sensorEntity(
+  sensor: SensorRecord,
+  domain: string,
+  now: number,
+  openIssues: readonly SensorHealthIssue[],
+) {
   const lastSeen = sensor.lastSeenAt === null ? null : Date.parse(sensor.lastSeenAt);
   const silent = lastSeen === null || now - lastSeen > sensorSilenceMs;
   return {
@@ -78,8 +103,15 @@ export function sensorEntity(sensor: SensorRecord, domain: string, now: number) 
     domain,
     serviceStatus: silent ? 'Unknown' : 'Running',
     sensorStatus: silent ? 'Disconnected' : 'UpToDate',
-    healthStatus: silent ? 'NotHealthyHigh' : 'Healthy',
-    healthIssues: silent ? 1 : 0,
+    healthStatus: healthStatusOf(openIssues),
+    healthIssues: openIssues.length,
+    openHealthIssues: openIssues.map((i) => ({
+      id: i.id,
+      type: i.type,
+      title: i.title,
+      severity: i.severity,
+      openedAt: i.openedAt,
+    })),
     version: sensor.version,
     delayedUpdate: false,
     createdTime: sensor.registeredAt,
@@ -128,6 +160,38 @@ const ackSchema: JsonSchema = {
     rejected: { type: 'array', items: { type: 'object' } },
     rejectedCount: { type: 'integer' },
     alerts: { type: 'integer' },
+  },
+};
+
+const count = { type: 'integer', minimum: 0 } as const;
+const heartbeatSchema: JsonSchema = {
+  type: 'object',
+  properties: {
+    sensorTime: { type: 'string', format: 'date-time', description: "the sensor's clock (clock-skew check)" },
+    version: { type: 'string' },
+    status: { enum: ['Starting', 'Running', 'Degraded', 'Stopping'] },
+    lagSeconds: { type: 'number', minimum: 0 },
+    bufferedBatches: count,
+    bufferCapacityBatches: count,
+    dropped: { type: 'object', properties: { events: count, packets: count } },
+    capture: {
+      type: 'object',
+      properties: {
+        packetsReceived: count,
+        packetsDropped: count,
+        failing: { type: 'boolean' },
+        error: { type: 'string' },
+      },
+    },
+    errors: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['message'],
+        properties: { source: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+    health: { type: 'object', description: 'free-form health facts, stored as sent' },
   },
 };
 
@@ -239,6 +303,7 @@ export function sensorRoutes(context: RouteContext): Route[] {
       },
       tags: ['sensor channel'],
       async handler(request) {
+        limitSensor(context, request);
         const sensorId = request.sensor?.sensorId ?? '';
         const r = reader(request.body);
         const batchId = field(r, 'batchId', 'a batch id of 1 to 256 characters', isBatchId, true);
@@ -264,27 +329,44 @@ export function sensorRoutes(context: RouteContext): Route[] {
       audience: 'sensor',
       summary: "Report the sensor's health and version; answers the server time and pending work",
       body: 'json',
-      requestBody: {
-        type: 'object',
-        properties: { health: { type: 'object' }, version: { type: 'string' } },
+      requestBody: heartbeatSchema,
+      responses: {
+        200: {
+          description: 'Configuration version and ETag, server time, pending actions, open health issues',
+        },
       },
-      responses: { 200: { description: 'Configuration version, server time and pending actions' } },
       tags: ['sensor channel'],
       async handler(request) {
+        limitSensor(context, request);
         const sensorId = request.sensor?.sensorId ?? '';
         const r = reader(request.body ?? {});
         const health = field(r, 'health', 'an object', isObject, false);
-        const version = field(r, 'version', 'a version string', isString, false);
-        if (r.issues.length > 0) failWith(problemFromBodyIssues(r.issues, request.url.pathname));
+        const report = checkHeartbeat(request.body ?? {});
+        const issues = [...r.issues, ...report.issues];
+        if (issues.length > 0) failWith(problemFromBodyIssues(issues, request.url.pathname));
+        const { version } = report.value;
         const sensor = await state.sensors.heartbeat(sensorId, {
-          ...(health === undefined ? {} : { health }),
+          health: {
+            ...(health ?? {}),
+            ...(report.value as JsonObject),
+            receivedAt: context.now().toISOString(),
+          },
           ...(version === undefined ? {} : { version }),
         });
+        const open = await context.sensorHealth.heartbeat(sensorId, report.value);
         const pending = await state.sensorActions.pendingFor(sensorId);
+        const { etag } = await effectiveSensorConfig(state, sensorId);
         return json(200, {
           configVersion: sensor?.configVersion ?? 0,
+          configEtag: etag,
           serverTime: context.now().toISOString(),
           pendingActions: pending.length,
+          healthIssues: open.map((i) => ({
+            type: i.type,
+            title: i.title,
+            severity: i.severity,
+            details: i.details,
+          })),
         });
       },
     },
@@ -302,7 +384,11 @@ export function sensorRoutes(context: RouteContext): Route[] {
         if (!query.ok) failWith(problemFromODataErrors(query.errors, request.url.pathname));
         const now = context.now().getTime();
         const domain = context.instance.record.domain;
-        const sensors = (await state.sensors.list()).map((s) => sensorEntity(s, domain, now));
+        const sensors = await Promise.all(
+          (await state.sensors.list()).map(async (s) =>
+            sensorEntity(s, domain, now, await context.sensorHealth.open(s.id)),
+          ),
+        );
         return json(200, odataPage(context, 'Sensors', applyODataQuery(sensors, query.value)));
       },
     },
