@@ -143,6 +143,9 @@ describe('administration over HTTP on loopback', () => {
     expect(apac.status, apac.text).toBe(201);
     const mode = await as(admin, 'PUT', '/api/settings/access-mode', { mode: 'rbac' });
     expect(mode.status, mode.text).toBe(200);
+    // As in Defender for Endpoint, RBAC cannot be turned off again.
+    const back = await as(admin, 'PUT', '/api/settings/access-mode', { mode: 'basic' });
+    expect(back.status, back.text).toBe(409);
 
     const created = await as(admin, 'POST', '/api/users', {
       name: 'analyst1',

@@ -1160,7 +1160,7 @@ export function adminRoutes(context: RouteContext): Route[] {
       path: '/api/settings/access-mode',
       permission: 'system.manage',
       audience: 'api',
-      summary: 'Switch between basic permissions and RBAC (roles assigned to user groups)',
+      summary: 'Turn on RBAC (roles assigned to user groups); as in Defender, there is no way back to basic',
       body: 'json',
       bodyLimit: 4096,
       requestBody: { type: 'object', required: ['mode'], properties: { mode: { enum: [...accessModes] } } },
@@ -1172,6 +1172,10 @@ export function adminRoutes(context: RouteContext): Route[] {
         body.check(request);
         await state.transaction(async (tx) => {
           const before = (await settingsOf(tx)).accessMode === 'rbac' ? 'rbac' : 'basic';
+          // Defender for Endpoint cannot go back to basic permissions once RBAC is on (reference
+          // §5): going back would hand every user full or read access to every device group.
+          if (before === 'rbac' && mode !== 'rbac')
+            fail('conflict', 'RBAC is on; an instance cannot go back to basic permissions');
           await tx.instance.updateSettings({ accessMode: mode ?? 'basic' });
           await audit(tx, request, 'settings.accessMode', 'instance', { before, after: mode ?? 'basic' });
         });
