@@ -29,6 +29,7 @@ interface UserRow {
   password_hash: string | null;
   totp_secret: string | null;
   disabled: number;
+  must_change_password: number;
   created_at: string;
   last_login_at: string | null;
 }
@@ -41,6 +42,7 @@ const userOf = (r: UserRow): UserRecord => ({
   passwordHash: r.password_hash,
   totpSecret: r.totp_secret,
   disabled: r.disabled === 1,
+  mustChangePassword: r.must_change_password === 1,
   createdAt: r.created_at,
   lastLoginAt: r.last_login_at,
 });
@@ -56,8 +58,8 @@ export function sqliteUsers(ctx: SqliteContext): Users {
       ctx.run((db) => {
         const id = input.id ?? randomUUID();
         db.run(
-          `INSERT INTO users (id, name, display_name, email, password_hash, totp_secret, disabled, created_at)
-           VALUES (@id, @name, @display_name, @email, @password_hash, @totp_secret, @disabled, @created_at)`,
+          `INSERT INTO users (id, name, display_name, email, password_hash, totp_secret, disabled, must_change_password, created_at)
+           VALUES (@id, @name, @display_name, @email, @password_hash, @totp_secret, @disabled, @must_change_password, @created_at)`,
           {
             id,
             name: required(input.name, 'user name'),
@@ -66,6 +68,7 @@ export function sqliteUsers(ctx: SqliteContext): Users {
             password_hash: input.passwordHash ?? null,
             totp_secret: input.totpSecret ?? null,
             disabled: input.disabled ? 1 : 0,
+            must_change_password: input.mustChangePassword ? 1 : 0,
             created_at: ctx.now(),
           },
         );
@@ -100,6 +103,7 @@ export function sqliteUsers(ctx: SqliteContext): Users {
           password_hash: patch.passwordHash,
           totp_secret: patch.totpSecret,
           disabled: flag(patch.disabled),
+          must_change_password: flag(patch.mustChangePassword),
           last_login_at:
             patch.lastLoginAt === undefined || patch.lastLoginAt === null
               ? patch.lastLoginAt

@@ -255,6 +255,13 @@ CREATE INDEX received_batches_unprocessed ON received_batches (received_at) WHER
 CREATE INDEX received_batches_received ON received_batches (received_at);
 `,
   },
+  {
+    version: 2,
+    description: 'users: a one-time password must be changed at the next sign-in',
+    sql: `
+ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0 CHECK (must_change_password IN (0, 1));
+`,
+  },
 ];
 
 /** The version the newest known migration brings a database to. */

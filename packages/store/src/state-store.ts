@@ -117,6 +117,8 @@ export interface UserRecord {
   readonly passwordHash: string | null;
   readonly totpSecret: string | null;
   readonly disabled: boolean;
+  /** The password is a one-time one (first administrator, creation, reset): change it before anything else. */
+  readonly mustChangePassword: boolean;
   readonly createdAt: string;
   readonly lastLoginAt: string | null;
 }
@@ -129,6 +131,7 @@ export interface NewUser {
   readonly passwordHash?: string;
   readonly totpSecret?: string;
   readonly disabled?: boolean;
+  readonly mustChangePassword?: boolean;
 }
 
 export interface UserPatch {
@@ -138,6 +141,7 @@ export interface UserPatch {
   readonly passwordHash?: string | null;
   readonly totpSecret?: string | null;
   readonly disabled?: boolean;
+  readonly mustChangePassword?: boolean;
   readonly lastLoginAt?: string | null;
 }
 

@@ -154,6 +154,23 @@ export function describeStateStore(harness: StateStoreHarness): void {
       expect(await store.sessions.get('t1')).toBeUndefined();
     });
 
+    it('flags a one-time password to be changed, and clears the flag', async () => {
+      const store = await openStore();
+      expect((await store.users.create({ name: 'alice' })).mustChangePassword).toBe(false);
+      const bob = await store.users.create({ name: 'bob', passwordHash: 'h1', mustChangePassword: true });
+      expect(bob.mustChangePassword).toBe(true);
+      expect((await store.users.update(bob.id, { displayName: 'Bob' }))?.mustChangePassword).toBe(true);
+      expect(
+        await store.users.update(bob.id, { passwordHash: 'h2', mustChangePassword: false }),
+      ).toMatchObject({ passwordHash: 'h2', mustChangePassword: false });
+      expect((await store.users.update(bob.id, { mustChangePassword: true }))?.mustChangePassword).toBe(true);
+      expect((await store.users.getByName('BOB'))?.mustChangePassword).toBe(true);
+      expect((await store.users.list()).items.map((u) => [u.name, u.mustChangePassword])).toEqual([
+        ['alice', false],
+        ['bob', true],
+      ]);
+    });
+
     it('gives users the roles and permissions of their own and their groups’ assignments', async () => {
       const store = await openStore();
       const alice = await store.users.create({ name: 'alice' });
