@@ -124,7 +124,7 @@ function describeStart(running: RunningInstance): string {
       `  administrator:     ${created.adminName}`,
       created.adminPassword === undefined
         ? `  password:          from ${upEnvironment.adminPassword}`
-        : `  one-time password: ${created.adminPassword}   (shown this once)`,
+        : `  one-time password: ${created.adminPassword}   (shown this once; change it at the first sign-in)`,
       `  sensor access key: ${created.accessKey}   (shown this once; regenerate it in Settings)`,
     );
   } else {

@@ -43,7 +43,9 @@ describe('palisade up', () => {
     const first = await upOnce({ data, domain: 'Contoso.Local' });
     expect(first.code, first.out.stderr.join('\n')).toBe(0);
     expect(first.out.stdout).toMatch(/^Created the Palisade instance of contoso\.local in /);
-    expect(first.out.stdout).toMatch(/one-time password: [\w-]{24} {3}\(shown this once\)/);
+    expect(first.out.stdout).toMatch(
+      /one-time password: [\w-]{24} {3}\(shown this once; change it at the first sign-in\)/,
+    );
     expect(first.out.stdout).toMatch(/sensor access key: pak_[\w-]{43}/);
     expect(first.out.stdout).toMatch(/Serving https:\/\/127\.0\.0\.1:\d+/);
 

@@ -231,6 +231,9 @@ async function createInstance(
       name: firstAdministratorName,
       displayName: 'Administrator',
       passwordHash,
+      // A generated password was printed once: it is replaced at the first sign-in. One the
+      // operator chose (PALISADE_ADMIN_PASSWORD) is already theirs and is kept.
+      mustChangePassword: generated,
     });
     await tx.roles.assign(roles.get('global-administrator') ?? '', { kind: 'user', id: admin.id });
     await tx.audit.append({

@@ -1,7 +1,8 @@
 // Administration over HTTP against a real server on 127.0.0.1: an administrator builds a Tier 1
 // team (user group, custom role, device group, RBAC mode, user) and its member sees only its
 // group's alerts; the password policy answers 400 naming the member; a reset password works once
-// and is replaced by the user; TOTP enrolment then sign-in with a code (a replayed one refused);
+// and must be replaced by the user before anything else, as must the first administrator's
+// generated one and a generated one at creation; TOTP enrolment then sign-in with a code (a replayed one refused);
 // every change is in the audit log; a user without permissions gets 403 on every admin route;
 // and no password or TOTP secret appears in the log or the audit trail.
 import 'reflect-metadata';
@@ -224,7 +225,24 @@ describe('administration over HTTP on loopback', () => {
     expect((await signIn('analyst1', analystPassword)).status).toBe(401);
     expect((await as(before, 'GET', '/api/alerts')).status).toBe(401);
 
+    const signedIn = await signIn('analyst1', oneTime);
+    expect(signedIn.json.mustChangePassword).toBe(true);
     const session = await login('analyst1', oneTime);
+    // A one-time password opens a session that can only change it, look at itself or sign out.
+    const blocked = await as(session, 'GET', '/api/alerts');
+    expect(blocked.status).toBe(403);
+    expect(blocked.headers['content-type']).toContain('application/problem+json');
+    expect(blocked.json.detail).toBe(
+      'your password is a one-time password: change it with POST /api/auth/password before anything else',
+    );
+    expect((await as(session, 'POST', '/api/auth/totp/begin')).status).toBe(403);
+    const self = await as(session, 'GET', '/api/auth/session');
+    expect(self.status, self.text).toBe(200);
+    expect(self.json).toMatchObject({ name: 'analyst1', mustChangePassword: true });
+    const listed = await as(admin, 'GET', '/api/users');
+    expect(listed.json.value.find((u: { id: string }) => u.id === analystId)).toMatchObject({
+      mustChangePassword: true,
+    });
     const weak = await as(session, 'POST', '/api/auth/password', {
       currentPassword: oneTime,
       newPassword: 'short',
@@ -242,8 +260,13 @@ describe('administration over HTTP on loopback', () => {
       newPassword: analystNewPassword,
     });
     expect(changed.status, changed.text).toBe(204);
+    // The same session may do everything now; the one-time password is gone.
+    expect((await as(session, 'GET', '/api/alerts')).status).toBe(200);
+    expect((await as(session, 'GET', '/api/auth/session')).json.mustChangePassword).toBe(false);
     expect((await signIn('analyst1', oneTime)).status).toBe(401);
-    await login('analyst1', analystNewPassword);
+    const again = await signIn('analyst1', analystNewPassword);
+    expect(again.status, again.text).toBe(200);
+    expect(again.json.mustChangePassword).toBe(false);
   });
 
   it('enrols TOTP, then sign-in needs a valid code and refuses a replayed one', async () => {
@@ -358,6 +381,24 @@ describe('administration over HTTP on loopback', () => {
     }
   });
 
+  it('makes a user created with a generated password change it first; a chosen one is kept', async () => {
+    const chosen = await signIn('admin', adminPassword);
+    expect(chosen.json.mustChangePassword).toBe(false);
+    const created = await as(admin, 'POST', '/api/users', { name: 'newcomer' });
+    expect(created.status, created.text).toBe(201);
+    expect(created.json.mustChangePassword).toBe(true);
+    const oneTime: string = created.json.oneTimePassword;
+    secrets.add(oneTime);
+    const session = await login('newcomer', oneTime);
+    expect((await as(session, 'GET', '/api/incidents')).status).toBe(403);
+    const changed = await as(session, 'POST', '/api/auth/password', {
+      currentPassword: oneTime,
+      newPassword: 'Amber-Falcon-Ridge-6604',
+    });
+    expect(changed.status, changed.text).toBe(204);
+    expect((await as(session, 'GET', '/api/auth/session')).json.mustChangePassword).toBe(false);
+  });
+
   it('never writes a password, one-time password or TOTP secret to the log or the audit trail', async () => {
     const audit = JSON.stringify(await instance.instance.state.audit.list({ top: 10_000 }));
     const log = logs.join('\n');
@@ -365,5 +406,72 @@ describe('administration over HTTP on loopback', () => {
       expect(audit).not.toContain(secret);
       expect(log).not.toContain(secret);
     }
+  });
+});
+
+describe('the first administrator of `palisade up` with a generated password', () => {
+  let first: RunningInstance;
+  let firstDir = '';
+  const firstCall = (path: string, options?: CallOptions) =>
+    callTarget({ port: first.port, caPem: first.instance.ca.certificatePem }, path, options);
+  const post = (path: string, body: unknown, session?: { cookie: string; csrf: string }) =>
+    firstCall(path, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        ...(session === undefined
+          ? {}
+          : { cookie: session.cookie, 'x-csrf-token': session.csrf, origin: first.url }),
+      },
+      body: JSON.stringify(body),
+    });
+
+  beforeAll(async () => {
+    firstDir = await mkdtemp(join(tmpdir(), 'palisade-first-admin-'));
+    first = await startInstance({
+      dataDir: join(firstDir, 'data'),
+      domain: 'corp.lab.test',
+      duckDbMemoryLimit: '256MB',
+      listen: { host: '127.0.0.1', port: 0 },
+      identityConfig: { testMode: true },
+      log: createLogger({ write: () => undefined }),
+    });
+  }, 60_000);
+
+  afterAll(async () => {
+    await first?.close();
+    if (firstDir) await rm(firstDir, { recursive: true, force: true });
+  });
+
+  it('must change the one-time password before anything else, and the old one stops working', async () => {
+    const oneTime = first.created?.adminPassword ?? '';
+    expect(oneTime.length).toBeGreaterThanOrEqual(24);
+    const reply = await post('/api/auth/login', { userName: 'admin', password: oneTime });
+    expect(reply.status, reply.text).toBe(200);
+    expect(reply.json.mustChangePassword).toBe(true);
+    const session = {
+      cookie: String(reply.headers['set-cookie'] ?? '').split(';')[0] ?? '',
+      csrf: reply.json.csrfToken as string,
+    };
+    const get = (path: string) => firstCall(path, { headers: { cookie: session.cookie } });
+    for (const path of ['/api/users', '/api/incidents', '/api/audit']) {
+      const blocked = await get(path);
+      expect(blocked.status, path).toBe(403);
+      expect(blocked.json.detail).toContain('change it with POST /api/auth/password');
+    }
+    expect((await post('/api/users', { name: 'early' }, session)).status).toBe(403);
+    expect((await get('/api/auth/session')).json.mustChangePassword).toBe(true);
+
+    const newPassword = 'Juniper-Comet-Anvil-3187';
+    const changed = await post('/api/auth/password', { currentPassword: oneTime, newPassword }, session);
+    expect(changed.status, changed.text).toBe(204);
+    expect((await get('/api/users')).status).toBe(200);
+    expect((await post('/api/auth/login', { userName: 'admin', password: oneTime })).status).toBe(401);
+    const again = await post('/api/auth/login', { userName: 'admin', password: newPassword });
+    expect(again.status, again.text).toBe(200);
+    expect(again.json.mustChangePassword).toBe(false);
+
+    const logout = await post('/api/auth/logout', {}, session);
+    expect(logout.status).toBe(204);
   });
 });

@@ -1,7 +1,8 @@
 // Who is calling, in the order the three ways in are tried: a sensor route admits only a sensor's
 // client certificate (from the instance CA, in date, not revoked, naming a registered sensor);
 // any other route takes a bearer token (API clients) or a session cookie (the portal; unsafe
-// methods also need the CSRF token and a same-origin Origin). Then `authorize` decides.
+// methods also need the CSRF token and a same-origin Origin). Then `authorize` decides; a user who
+// signed in with a one-time password may only change it, look at the session or sign out.
 import type { IncomingMessage } from 'node:http';
 import type { StateStore } from '@palisade/store';
 import { type ApiClientStore, verifyAccessToken } from '../auth/api-clients.ts';
@@ -41,6 +42,13 @@ export interface Caller {
 
 const noCaller: Caller = { principal: anonymous, sensor: undefined, sessionToken: undefined };
 
+/** What a session whose user must change a one-time password may still call (`METHOD path`). */
+export const passwordChangeRoutes: ReadonlySet<string> = new Set([
+  'POST /api/auth/password',
+  'GET /api/auth/session',
+  'POST /api/auth/logout',
+]);
+
 /** The caller of `route`, authorised, or an HttpProblem (401, 403 or 404). */
 export async function resolveCaller(
   route: Route,
@@ -52,7 +60,13 @@ export async function resolveCaller(
   }
   // Public routes (login, token, registration) look at no credentials, so a stale one cannot block them.
   if (route.permission === 'public') return noCaller;
-  const caller = await userOrClient(request, context);
+  const { caller, mustChangePassword } = await userOrClient(request, context);
+  if (mustChangePassword && !passwordChangeRoutes.has(`${route.method} ${route.path}`)) {
+    fail(
+      'forbidden',
+      'your password is a one-time password: change it with POST /api/auth/password before anything else',
+    );
+  }
   const decision = authorize(caller.principal, route.permission);
   if (!decision.allow) {
     const kind =
@@ -81,7 +95,11 @@ async function sensorCaller(request: IncomingMessage, context: CallerContext): P
   return { sensorId: peer.sensorId, serialNumber: peer.serialNumber };
 }
 
-async function userOrClient(request: IncomingMessage, context: CallerContext): Promise<Caller> {
+async function userOrClient(
+  request: IncomingMessage,
+  context: CallerContext,
+): Promise<{ caller: Caller; mustChangePassword: boolean }> {
+  const found = (caller: Caller, mustChangePassword = false) => ({ caller, mustChangePassword });
   const authorization = request.headers.authorization;
   if (authorization !== undefined) {
     const verified = await verifyAccessToken(context.apiClients, authorization, context.now());
@@ -93,12 +111,12 @@ async function userOrClient(request: IncomingMessage, context: CallerContext): P
             : `Bearer error="invalid_token", error_description="${verified.description}"`,
       });
     }
-    return { ...noCaller, principal: verified.principal };
+    return found({ ...noCaller, principal: verified.principal });
   }
   const token = readCookie(request.headers.cookie, sessionCookieName);
-  if (token === undefined) return noCaller;
+  if (token === undefined) return found(noCaller);
   const session = await resolveSession(context.sessions, token, context.now());
-  if (session.kind === 'invalid') return noCaller;
+  if (session.kind === 'invalid') return found(noCaller);
   const method = request.method ?? 'GET';
   const csrf = checkCsrf({ method, sessionToken: token, csrfHeader: header(request, csrfHeaderName) });
   if (!csrf.ok) fail('forbidden', `CSRF check failed (${csrf.reason}): send the session's X-CSRF-Token`);
@@ -110,8 +128,11 @@ async function userOrClient(request: IncomingMessage, context: CallerContext): P
   });
   if (!origin.ok) fail('forbidden', `cross-origin request refused (${origin.reason})`);
   const user = await context.state.users.get(session.record.userId);
-  if (user === undefined || user.disabled) return noCaller;
-  return { principal: await loadUserPrincipal(context.state, user), sensor: undefined, sessionToken: token };
+  if (user === undefined || user.disabled) return found(noCaller);
+  return found(
+    { principal: await loadUserPrincipal(context.state, user), sensor: undefined, sessionToken: token },
+    user.mustChangePassword,
+  );
 }
 
 function header(request: IncomingMessage, name: string): string | undefined {

@@ -199,6 +199,7 @@ async function userView(state: StateStore, id: string): Promise<JsonObject> {
     email: user.email,
     disabled: user.disabled,
     totpEnrolled: user.totpSecret !== null,
+    mustChangePassword: user.mustChangePassword,
     directoryRole: await directoryRoleOf(state, user.id),
     userGroups: (await state.userGroups.groupsOf(user.id)).map((g) => g.id).sort(),
     createdAt: user.createdAt,
@@ -459,7 +460,8 @@ export function adminRoutes(context: RouteContext): Route[] {
       path: '/api/users',
       permission: 'users.manage',
       audience: 'api',
-      summary: 'Create a local user; without a password a one-time password is generated and shown once',
+      summary:
+        'Create a local user; without a password a one-time password is generated, shown once and must be changed at the first sign-in',
       body: 'json',
       bodyLimit: 16_384,
       requestBody: {
@@ -510,6 +512,7 @@ export function adminRoutes(context: RouteContext): Route[] {
           const user = await tx.users.create({
             name,
             passwordHash,
+            mustChangePassword: generated !== undefined,
             ...(displayName === undefined ? {} : { displayName }),
             ...(email === undefined ? {} : { email }),
           });
@@ -589,7 +592,8 @@ export function adminRoutes(context: RouteContext): Route[] {
       path: '/api/users/:id/reset-password',
       permission: 'users.manage',
       audience: 'api',
-      summary: 'Give a user a new one-time password (shown once) and end its sessions',
+      summary:
+        'Give a user a new one-time password (shown once, to be changed at the next sign-in) and end its sessions',
       responses: { 200: { description: 'The one-time password' } },
       tags: ['users'],
       async handler(request) {
@@ -598,7 +602,7 @@ export function adminRoutes(context: RouteContext): Route[] {
         const password = oneTimePassword();
         const passwordHash = await hashPassword(password);
         await state.transaction(async (tx) => {
-          await tx.users.update(id, { passwordHash });
+          await tx.users.update(id, { passwordHash, mustChangePassword: true });
           await tx.sessions.deleteForUser(id);
           await audit(tx, request, 'user.password.reset', id, { sessionsEnded: true });
         });
@@ -611,7 +615,8 @@ export function adminRoutes(context: RouteContext): Route[] {
       path: '/api/auth/password',
       permission: 'authenticated',
       audience: 'api',
-      summary: 'Change your own password (the current one is required)',
+      summary:
+        'Change your own password (the current one is required); a one-time password must be changed here first',
       body: 'json',
       bodyLimit: 16_384,
       requestBody: {
@@ -637,7 +642,7 @@ export function adminRoutes(context: RouteContext): Route[] {
         await checkPolicy(request, next, user, '#/newPassword');
         const passwordHash = await hashPassword(next);
         await state.transaction(async (tx) => {
-          await tx.users.update(user.id, { passwordHash });
+          await tx.users.update(user.id, { passwordHash, mustChangePassword: false });
           await audit(tx, request, 'user.password.change', user.id);
         });
         return { status: 204 };

@@ -1,6 +1,7 @@
 // Signing in: the OAuth 2.0 token endpoint for API clients (client credentials), the portal's
 // password login (argon2id, throttled, TOTP when enrolled) with its session cookie, logout, the
-// caller's own session, and the administrators' API-client registration.
+// caller's own session, and the administrators' API-client registration. A user signed in with a
+// one-time password gets a session that may only change it (see `passwordChangeRoutes`).
 
 import type { JsonSchema } from '../api/openapi.ts';
 import { type BodyIssue, createProblem, problemFromBodyIssues } from '../api/problem.ts';
@@ -93,7 +94,12 @@ export function authRoutes(context: RouteContext): Route[] {
       body: 'json',
       bodyLimit: 16_384,
       requestBody: loginSchema,
-      responses: { 200: { description: 'Signed in: the user name and the CSRF token for unsafe requests' } },
+      responses: {
+        200: {
+          description:
+            'Signed in: the user name, the CSRF token for unsafe requests, and whether the password must be changed before anything else',
+        },
+      },
       tags: ['auth'],
       async handler(request) {
         const issues: BodyIssue[] = [];
@@ -152,11 +158,19 @@ export function authRoutes(context: RouteContext): Route[] {
         await state.audit.append({
           actor: user.name,
           action: 'user.login',
-          details: { remoteAddress: ip, mfa: user.totpSecret !== null },
+          details: {
+            remoteAddress: ip,
+            mfa: user.totpSecret !== null,
+            mustChangePassword: user.mustChangePassword,
+          },
         });
         return json(
           200,
-          { userName: user.name, csrfToken: csrfTokenFor(session.token) },
+          {
+            userName: user.name,
+            csrfToken: csrfTokenFor(session.token),
+            mustChangePassword: user.mustChangePassword,
+          },
           { 'set-cookie': serializeSessionCookie(session.token) },
         );
       },
@@ -185,10 +199,12 @@ export function authRoutes(context: RouteContext): Route[] {
       tags: ['auth'],
       async handler(request) {
         const p = request.principal;
+        const user = p.kind === 'user' ? await state.users.get(p.id) : undefined;
         return json(200, {
           kind: p.kind,
           name: p.kind === 'user' ? p.name : p.kind === 'api-client' ? p.name : '',
           permissions: [...permissionsOf(p)].sort(),
+          mustChangePassword: user?.mustChangePassword ?? false,
           ...(request.sessionToken === undefined ? {} : { csrfToken: csrfTokenFor(request.sessionToken) }),
         });
       },
