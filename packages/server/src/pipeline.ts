@@ -1,8 +1,10 @@
 // The ingest pipeline: each accepted sensor batch is checked row by row, normalised where it
 // carries raw Windows events, stored in the event store, run through the identity detectors and
 // the Sigma rules, and its alerts stored (AlertInfo/AlertEvidence rows, alert records) and grouped
-// into incidents. Batches run one at a time in arrival order, so stateful detectors see each
-// sensor's events in order; a batch is acknowledged once all of that is durable.
+// into incidents. Batches are detected on one at a time in arrival order, so stateful detectors see
+// each sensor's events in order; those that arrive while a commit is in flight are committed
+// together (group commit: one event-store and one state-store transaction for the group), and each
+// is acknowledged once all of that is durable.
 import {
   type Alert,
   type AlertEvent,
@@ -17,7 +19,7 @@ import {
 } from '@palisade/detect';
 import type { EvtxEvent } from '@palisade/evtx';
 import { checkRow, normaliseWindowsEvent, type TableRow, tables } from '@palisade/schema';
-import type { EventStore, Json, NewAlert, StateStore } from '@palisade/store';
+import type { AppendBatch, EventStore, Json, NewAlert, StateStore } from '@palisade/store';
 import {
   type Correlated,
   type CorrelationState,
@@ -67,6 +69,12 @@ export interface BatchAck {
 }
 
 export const maxRejectionsReported = 100;
+
+/**
+ * The most one group commit takes: batches arriving while a commit is in flight wait for the next
+ * one, which takes up to this many of them (at least one batch, whatever its size).
+ */
+export const groupLimits = { batches: 32, rows: 100_000 } as const;
 
 /** The event store `source` of the AlertInfo/AlertEvidence batches the pipeline writes. */
 export const pipelineSource = 'pipeline';
@@ -215,6 +223,25 @@ export class PipelineError extends Error {
   }
 }
 
+/** A batch waiting for its group, checked (and its raw events normalised) on arrival. */
+interface Waiting {
+  readonly batch: SensorBatch;
+  readonly checked: CheckedBatch;
+  readonly raw: readonly { readonly event: EvtxEvent; readonly rows: readonly TableRow[] }[];
+  readonly resolve: (ack: BatchAck) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+/** A batch detected on and ready to commit with its group. */
+interface Detected {
+  readonly batchId: string;
+  readonly sensorId: string;
+  readonly raised: readonly Alert[];
+  /** Rows to store with it; absent when recovery finishes a batch stored already (`stored`). */
+  readonly rows?: readonly TableRow[];
+  readonly stored?: { readonly seq: number; readonly rows: number };
+}
+
 interface Detectors {
   identity: IdentityEngine;
   sigmaCorrelations: CorrelationEngine;
@@ -234,6 +261,9 @@ export class Pipeline {
   #detectors: Detectors | undefined;
   #tail: Promise<unknown> = Promise.resolve();
   #queued = 0;
+  /** Batches that arrived since the last group was taken, in arrival order. */
+  #waiting: Waiting[] = [];
+  #groupScheduled = false;
 
   private constructor(options: PipelineOptions) {
     this.#options = options;
@@ -259,7 +289,19 @@ export class Pipeline {
         new PipelineError('pipeline/busy', `${this.#queued} batches are waiting; send this one again later`),
       );
     }
-    return this.#serial(() => this.#ingest(batch));
+    // Checking is pure: done on arrival, it runs while an earlier group commits.
+    const checked = checkBatch(batch);
+    // Raw events become their Identity rows and a PalisadeRawEvents row each, stored with the rest.
+    const raw = checked.events.map((event) => ({
+      event,
+      rows: normaliseWindowsEvent(event, batch.sensorId),
+    }));
+    this.#queued++;
+    const acked = new Promise<BatchAck>((resolve, reject) => {
+      this.#waiting.push({ batch, checked, raw, resolve, reject });
+    });
+    this.#scheduleGroup();
+    return acked.finally(() => this.#queued--);
   }
 
   /**
@@ -320,13 +362,32 @@ export class Pipeline {
   }
 
   #serial<T>(task: () => Promise<T>): Promise<T> {
-    this.#queued++;
     const run = this.#tail.then(task, task);
-    this.#tail = run.then(
-      () => this.#queued--,
-      () => this.#queued--,
-    );
+    this.#tail = run.catch(() => undefined);
     return run;
+  }
+
+  /**
+   * Queues one group task unless one is queued already: it takes the batches waiting when it
+   * starts, so those that arrive while a group commits go together in the next.
+   */
+  #scheduleGroup(): void {
+    if (this.#groupScheduled) return;
+    this.#groupScheduled = true;
+    void this.#serial(async () => {
+      this.#groupScheduled = false;
+      let rows = 0;
+      let taken = 0;
+      for (const w of this.#waiting) {
+        const size = w.batch.rows.length + w.batch.events.length;
+        if (taken > 0 && (taken === groupLimits.batches || rows + size > groupLimits.rows)) break;
+        rows += size;
+        taken++;
+      }
+      const group = this.#waiting.splice(0, taken);
+      if (this.#waiting.length > 0) this.#scheduleGroup();
+      await this.#ingestGroup(group);
+    });
   }
 
   #now(): Date {
@@ -339,47 +400,71 @@ export class Pipeline {
     return this.#detectors as Detectors;
   }
 
-  async #ingest(batch: SensorBatch): Promise<BatchAck> {
-    const detectors = await this.#ready();
-    const checked = checkBatch(batch);
-    const rejected = checked.rejected;
-    const ack = (duplicate: boolean, alerts: number): BatchAck => ({
-      batchId: batch.batchId,
+  /**
+   * Detects on a group's batches in arrival order, then commits them together; settles each
+   * batch's acknowledgement. A batch id stored before is acknowledged as a duplicate at once; one
+   * seen earlier in the group, once the group is durable.
+   */
+  async #ingestGroup(group: readonly Waiting[]): Promise<void> {
+    const ack = (w: Waiting, duplicate: boolean, alerts: number): BatchAck => ({
+      batchId: w.batch.batchId,
       duplicate,
-      accepted: { rows: checked.rows.length, events: checked.events.length },
-      rejected: rejected.slice(0, maxRejectionsReported),
-      rejectedCount: rejected.length,
+      accepted: { rows: w.checked.rows.length, events: w.checked.events.length },
+      rejected: w.checked.rejected.slice(0, maxRejectionsReported),
+      rejectedCount: w.checked.rejected.length,
       alerts,
     });
-    // Raw events become their Identity rows and a PalisadeRawEvents row each, stored with the rest.
-    const raw = checked.events.map((event) => ({
-      event,
-      rows: normaliseWindowsEvent(event, batch.sensorId),
-    }));
-    const appended = await this.#options.events.append(
-      batch.batchId,
-      [...checked.rows, ...raw.flatMap((r) => r.rows)],
-      { source: batch.sensorId },
-    );
-    if (!appended.stored) return ack(true, 0);
+    let detectors: Detectors;
+    let known: boolean[];
     try {
-      const raised = this.#detect(detectors, checked.rows, raw, batch.sensorId);
-      const alerts = await this.#commit(detectors, raised, {
-        batchId: batch.batchId,
-        sensorId: batch.sensorId,
-        seq: appended.seq,
-        rows: appended.rows,
-      });
-      return ack(false, alerts);
+      detectors = await this.#ready();
+      // Earlier groups are committed, so the store knows every id they stored.
+      known = await Promise.all(
+        group.map(async (w) => (await this.#options.events.findBatch(w.batch.batchId)) !== undefined),
+      );
     } catch (error) {
-      // The batch is stored but its detections are not: rebuild the detectors from the stores
-      // before the next batch, which finishes this one (its seq is past the saved position).
+      for (const w of group) w.reject(error);
+      return;
+    }
+    const fresh: Waiting[] = [];
+    const detected: Detected[] = [];
+    const later: Waiting[] = [];
+    const ids = new Set<string>();
+    try {
+      for (const [k, w] of group.entries()) {
+        if (known[k]) {
+          w.resolve(ack(w, true, 0));
+          continue;
+        }
+        if (ids.has(w.batch.batchId)) {
+          later.push(w);
+          continue;
+        }
+        ids.add(w.batch.batchId);
+        fresh.push(w);
+        const { batchId, sensorId } = w.batch;
+        detected.push({
+          batchId,
+          sensorId,
+          raised: this.#detect(detectors, w.checked.rows, w.raw, sensorId),
+          rows: [...w.checked.rows, ...w.raw.flatMap((r) => r.rows)],
+        });
+      }
+      if (detected.length === 0) return;
+      const alerts = await this.#commit(detectors, detected);
+      fresh.forEach((w, k) => {
+        w.resolve(ack(w, false, alerts[k] ?? 0));
+      });
+      for (const w of later) w.resolve(ack(w, true, 0));
+    } catch (error) {
+      // Detection ran ahead of the stores: rebuild the detectors from the stores before the next
+      // group, which finishes any batch of this one that was stored (its seq is past the position).
       this.#detectors = undefined;
-      this.#log.error('detection failed on a stored batch; the pipeline will recover', {
-        batchId: batch.batchId,
+      this.#log.error('a batch group failed; the pipeline will recover', {
+        batchIds: detected.map((d) => d.batchId),
         err: error,
       });
-      throw error;
+      for (const w of [...fresh, ...later]) w.reject(error);
     }
   }
 
@@ -434,53 +519,79 @@ export class Pipeline {
   }
 
   /**
-   * Stores a batch's alerts: AlertInfo/AlertEvidence rows first (idempotent by batch id), then in
-   * one state transaction the alert records, their incidents, the audit entries, the batch in the
-   * ledger and correlation's snapshot at this batch's position. Returns the alerts stored.
+   * Stores a group of detected batches: in one event-store transaction their rows (unless stored
+   * already) and AlertInfo/AlertEvidence rows (batch `alerts:<id>`, idempotent), then in one state
+   * transaction the alert records, their incidents, the audit entries, the batches in the ledger
+   * and correlation's snapshot at the last batch's position. Returns the alerts stored per batch.
    */
-  async #commit(
-    detectors: Detectors,
-    raised: readonly Alert[],
-    batch: { batchId: string; sensorId: string; seq: number; rows: number },
-  ): Promise<number> {
+  async #commit(detectors: Detectors, group: readonly Detected[]): Promise<number[]> {
     const { events, state } = this.#options;
     const at = this.#now().toISOString();
-    const fresh: MdeAlert[] = [];
     const seen = new Set<string>();
-    for (const alert of raised) {
-      const record = toMdeAlert(alert, { createdAt: at });
-      if (seen.has(record.id)) continue;
-      seen.add(record.id);
-      // Recovery replays a batch whose alerts may be stored already (ids are stable).
-      if ((await state.alerts.get(record.id)) === undefined) fresh.push(record);
-    }
-    if (fresh.length > 0) {
-      await events.append(`alerts:${batch.batchId}`, fresh.flatMap(alertRows), { source: pipelineSource });
-    }
-    // On failure the caller drops these detectors and rebuilds them from the stores.
-    const correlated = fresh.map((alert) => ({ alert, change: detectors.correlator.add(alert, at) }));
-    detectors.position = batch.seq;
-    await state.transaction(async (tx) => {
-      for (const { alert, change } of correlated) {
-        await storeIncidentChanges(tx, change);
-        await tx.alerts.create(storedAlert(alert, change.incidentId));
-        await appendAudit(tx, change.audit);
+    const fresh: MdeAlert[][] = [];
+    for (const batch of group) {
+      const records: MdeAlert[] = [];
+      for (const alert of batch.raised) {
+        const record = toMdeAlert(alert, { createdAt: at });
+        if (seen.has(record.id)) continue;
+        seen.add(record.id);
+        // Recovery replays a batch whose alerts may be stored already (ids are stable).
+        if ((await state.alerts.get(record.id)) === undefined) records.push(record);
       }
-      await tx.batches.record({ batchId: batch.batchId, sensorId: batch.sensorId, rows: batch.rows });
-      await tx.batches.markProcessed(batch.batchId);
+      fresh.push(records);
+    }
+    const appends: AppendBatch[] = [];
+    group.forEach((batch, k) => {
+      if (batch.rows) appends.push({ batchId: batch.batchId, rows: batch.rows, source: batch.sensorId });
+      const records = fresh[k] ?? [];
+      if (records.length > 0) {
+        appends.push({
+          batchId: `alerts:${batch.batchId}`,
+          rows: records.flatMap(alertRows),
+          source: pipelineSource,
+        });
+      }
+    });
+    const results = new Map((await events.appendMany(appends)).map((r) => [r.batchId, r]));
+    const stored = group.map((batch) => {
+      if (batch.stored) return batch.stored;
+      const result = results.get(batch.batchId);
+      // The group's ids were checked before detection; another writer got in between.
+      if (!result?.stored) throw new Error(`batch ${batch.batchId} was stored while it was detected on`);
+      return { seq: result.seq, rows: result.rows };
+    });
+    // On failure the caller drops these detectors and rebuilds them from the stores.
+    const correlated = fresh.map((records) =>
+      records.map((alert) => ({ alert, change: detectors.correlator.add(alert, at) })),
+    );
+    detectors.position = Math.max(detectors.position, ...stored.map((s) => s.seq));
+    await state.transaction(async (tx) => {
+      for (const [k, batch] of group.entries()) {
+        for (const { alert, change } of correlated[k] ?? []) {
+          await storeIncidentChanges(tx, change);
+          await tx.alerts.create(storedAlert(alert, change.incidentId));
+          await appendAudit(tx, change.audit);
+        }
+        const rows = stored[k]?.rows ?? 0;
+        await tx.batches.record({ batchId: batch.batchId, sensorId: batch.sensorId, rows });
+        await tx.batches.markProcessed(batch.batchId);
+      }
       await saveCorrelation(tx, detectors);
     });
-    if (fresh.length > 0) {
+    for (const [k, batch] of group.entries()) {
+      const records = fresh[k] ?? [];
+      if (records.length === 0) continue;
+      const batchCorrelated = correlated[k] ?? [];
       this.#log.info('alerts raised', {
         batchId: batch.batchId,
-        alerts: fresh.map((a) => ({
+        alerts: records.map((a) => ({
           id: a.id,
           title: a.title,
-          incidentId: correlatedIncident(correlated, a.id),
+          incidentId: correlatedIncident(batchCorrelated, a.id),
         })),
       });
     }
-    return fresh.length;
+    return fresh.map((records) => records.length);
   }
 
   /**
@@ -519,12 +630,14 @@ export class Pipeline {
           // Stored but not detected on: raw events come back as PalisadeRawEvents rows, which
           // Sigma cannot read, so only the identity detectors finish such a batch.
           const raised = this.#detect(detectors, rows, [], source);
-          await this.#commit(detectors, raised, {
-            batchId: stored.batchId,
-            sensorId: source,
-            seq: stored.seq,
-            rows: stored.rows,
-          });
+          await this.#commit(detectors, [
+            {
+              batchId: stored.batchId,
+              sensorId: source,
+              raised,
+              stored: { seq: stored.seq, rows: stored.rows },
+            },
+          ]);
           finished++;
         }
       }

@@ -181,6 +181,52 @@ describe.skipIf(missing !== undefined)('Pipeline', () => {
     expect(Number(snapshot?.position)).toBeGreaterThan(0);
   });
 
+  it('commits batches that arrive together as groups: same alerts, each id stored once', async () => {
+    const rows = sambaRows();
+    const batches: TableRow[][] = [];
+    for (let i = 0; i < rows.length; i += 20) batches.push(rows.slice(i, i + 20));
+    const one = await stores();
+    const sequential = await pipelineOf(one);
+    for (const [i, batch] of batches.entries()) {
+      await sequential.ingest({ batchId: `b${i}`, sensorId: 'dc1', rows: batch, events: [] });
+    }
+    const grouped = await stores();
+    const pipeline = await pipelineOf(grouped);
+    // Sent all at once: the first commits alone, the rest queue behind it and commit in groups; b2
+    // is sent twice, the second time into the same group as the first.
+    const sent = batches.flatMap((batch, i) => {
+      const send = () => pipeline.ingest({ batchId: `b${i}`, sensorId: 'dc1', rows: batch, events: [] });
+      return i === 2 ? [send(), send()] : [send()];
+    });
+    const acks = await Promise.all(sent);
+    expect(acks.map((a) => [a.batchId, a.duplicate])).toEqual(
+      batches.flatMap((_, i) =>
+        i === 2
+          ? [
+              [`b${i}`, false],
+              [`b${i}`, true],
+            ]
+          : [[`b${i}`, false]],
+      ),
+    );
+    const again = await pipeline.ingest({
+      batchId: 'b1',
+      sensorId: 'dc1',
+      rows: batches[1] ?? [],
+      events: [],
+    });
+    expect(again).toMatchObject({ duplicate: true, alerts: 0 });
+    expect(await alertIds(grouped.state)).toEqual(await alertIds(one.state));
+    expect(acks.reduce((n, a) => n + a.alerts, 0)).toBe((await alertIds(one.state)).length);
+    const stored = await grouped.events.listBatches(0, 1000);
+    const sensorBatches = stored.filter((b) => b.source === 'dc1').map((b) => b.batchId);
+    expect(sensorBatches).toEqual(batches.map((_, i) => `b${i}`));
+    const count = await grouped.events.query('SELECT count(*) AS n FROM "IdentityLogonEvents"');
+    const expected = await one.events.query('SELECT count(*) AS n FROM "IdentityLogonEvents"');
+    expect(count.rows).toEqual(expected.rows);
+    expect((await grouped.state.batches.unprocessed()).length).toBe(0);
+  });
+
   it('finishes on start a batch that was stored but not detected on (a crash in between)', async () => {
     const s = await stores();
     const rows = parseEvtx(readFileSync(dcsyncFile)).events.flatMap((e) => normaliseWindowsEvent(e, 'dc1'));

@@ -1,7 +1,8 @@
 // The embedded event store: one DuckDB file, one table per schema table (plus `_Batch`, the
-// storing batch's sequence number) and `_palisade_batches`, the ids of stored batches. A batch is
-// spooled to NDJSON files off the DuckDB lock and loaded with read_json inside one transaction
-// that also records its id, so it is stored whole, once, and durable when the commit returns.
+// storing batch's sequence number) and `_palisade_batches`, the ids of stored batches. A group of
+// batches is spooled to NDJSON files (one per table) off the DuckDB lock and loaded with read_json
+// inside one transaction that also records their ids, so each is stored whole, once, and durable
+// when the commit returns; one commit (one WAL fsync) serves the whole group.
 import { mkdir, readdir, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, type DuckDBResult, type DuckDBValue } from '@duckdb/node-api';
@@ -15,6 +16,7 @@ import {
   rowValueOf,
 } from './duckdb-values.ts';
 import {
+  type AppendBatch,
   type AppendOptions,
   type AppendResult,
   batchMemoryDays,
@@ -60,27 +62,41 @@ const nextTurn = (): Promise<void> => new Promise((done) => setImmediate(done));
  */
 const LONE_SURROGATE = /(?<!\\)((?:\\\\)*)\\ud[89a-f][0-9a-f]{2}/g;
 
-/** The row's values as one JSON line, with `_Row`, its place in the batch, as the last key. */
-function ndjsonLine(row: TableRow, index: number): string {
+/**
+ * The row's values as one JSON line, with `_Row`, its place in the batch, and `_B`, its batch's
+ * place in the group, as the last keys.
+ */
+function ndjsonLine(row: TableRow, index: number, batch: number): string {
   const values = JSON.stringify(row.values);
-  const line = values.length > 2 ? `${values.slice(0, -1)},"_Row":${index}}` : `{"_Row":${index}}`;
+  const tail = `"_Row":${index},"_B":${batch}}`;
+  const line = values.length > 2 ? `${values.slice(0, -1)},${tail}` : `{${tail}`;
   return line.includes('\\ud') ? line.replace(LONE_SURROGATE, '$1\\ufffd') : line;
 }
 
-/** Per table: the CREATE statement and the INSERT … SELECT … FROM read_json(…) head. */
-function tableSql(table: TableName): { create: string; insert: (file: string, seq: number) => string } {
+/**
+ * Per table: the CREATE statement and the INSERT … SELECT … FROM read_json(…) of a group's spool
+ * file, given each batch's seq by its place in the group (null: a duplicate, not stored).
+ */
+function tableSql(table: TableName): {
+  create: string;
+  insert: (file: string, seqs: readonly (number | null)[]) => string;
+} {
   const columns = tables[table].columns;
   const names = columns.map((c) => quoteName(c.name)).join(', ');
   const create = `CREATE TABLE IF NOT EXISTS ${quoteName(table)} (${columns
     .map((c) => `${quoteName(c.name)} ${duckDbColumnTypes[c.type]}`)
     .join(', ')}, "_Batch" BIGINT NOT NULL, "_Row" BIGINT)`;
-  const spec = `{${columns.map((c) => `${quoteText(c.name)}: ${quoteText(duckDbSpoolTypes[c.type])}`).join(', ')}, ${quoteText('_Row')}: 'BIGINT'}`;
+  const spec = `{${columns.map((c) => `${quoteText(c.name)}: ${quoteText(duckDbSpoolTypes[c.type])}`).join(', ')}, ${quoteText('_Row')}: 'BIGINT', ${quoteText('_B')}: 'BIGINT'}`;
   return {
     create,
-    insert: (file, seq) =>
-      `INSERT INTO ${quoteName(table)} (${names}, "_Batch", "_Row") SELECT ${names}, ${seq}, "_Row" FROM read_json(${quoteText(
+    insert: (file, seqs) => {
+      // The seqs are numbers the store drew itself, so they are written into the SQL as a list.
+      const seq = `([${seqs.map((n) => n ?? 'NULL').join(', ')}]::BIGINT[])["_B" + 1]`;
+      const skip = seqs.includes(null) ? ` WHERE ${seq} IS NOT NULL` : '';
+      return `INSERT INTO ${quoteName(table)} (${names}, "_Batch", "_Row") SELECT ${names}, ${seq}, "_Row" FROM read_json(${quoteText(
         file,
-      )}, format = 'newline_delimited', columns = ${spec})`,
+      )}, format = 'newline_delimited', columns = ${spec})${skip}`;
+    },
   };
 }
 
@@ -155,14 +171,29 @@ export class DuckDbEventStore implements EventStore {
     rows: readonly TableRow[],
     options: AppendOptions = {},
   ): Promise<AppendResult> {
+    const source = options.source === undefined ? {} : { source: options.source };
+    const [result] = await this.appendMany([{ batchId, rows, ...source }]);
+    return result as AppendResult;
+  }
+
+  async appendMany(batches: readonly AppendBatch[]): Promise<AppendResult[]> {
     this.assertOpen();
-    checkBatchId(batchId);
-    const byTable = await groupRows(rows);
+    for (const batch of batches) checkBatchId(batch.batchId);
+    if (batches.length === 0) return [];
     // Checking and serialising rows is the JS-thread part of a load: both run in slices, before
     // taking the writer, so queries and other requests run in between.
-    const files = await this.spool(byTable);
+    const grouped: Map<TableName, PlacedRow[]>[] = [];
+    for (const batch of batches) {
+      try {
+        grouped.push(await groupRows(batch.rows));
+      } catch (error) {
+        if (!(error instanceof StoreError)) throw error;
+        throw new StoreError(error.code, `batch ${batch.batchId}: ${error.message}`, { cause: error });
+      }
+    }
+    const files = await this.spool(grouped);
     try {
-      return await this.serial(() => this.commitBatch(batchId, files, rows.length, options.source ?? null));
+      return await this.serial(() => this.commitGroup(batches, grouped, files));
     } finally {
       await removeFiles(files);
     }
@@ -296,20 +327,27 @@ export class DuckDbEventStore implements EventStore {
     return result;
   }
 
-  private async spool(byTable: Map<TableName, PlacedRow[]>): Promise<SpoolFile[]> {
+  /** Writes a group's rows to one NDJSON file per table, each line naming its batch (`_B`). */
+  private async spool(grouped: readonly Map<TableName, PlacedRow[]>[]): Promise<SpoolFile[]> {
     const files: SpoolFile[] = [];
     try {
-      for (const [table, rows] of byTable) {
-        const lines: string[] = [];
-        for (let i = 0; i < rows.length; i++) {
-          const placed = rows[i] as PlacedRow;
-          lines.push(ndjsonLine(placed.row, placed.index));
-          if (i % ROWS_PER_SLICE === ROWS_PER_SLICE - 1) await nextTurn();
+      const lines = new Map<TableName, string[]>();
+      let sliced = 0;
+      for (let batch = 0; batch < grouped.length; batch++) {
+        for (const [table, rows] of grouped[batch] as Map<TableName, PlacedRow[]>) {
+          let list = lines.get(table);
+          if (!list) lines.set(table, (list = []));
+          for (const placed of rows) {
+            list.push(ndjsonLine(placed.row, placed.index, batch));
+            if (++sliced % ROWS_PER_SLICE === 0) await nextTurn();
+          }
         }
+      }
+      for (const [table, list] of lines) {
         const path = join(this.spoolDir, `${process.pid}-${++this.spooled}-${table}.ndjson`);
         // No fsync: the spool only carries rows into DuckDB, whose commit is the durable step.
-        await writeFile(path, `${lines.join('\n')}\n`);
-        files.push({ table, path, rows: rows.length });
+        await writeFile(path, `${list.join('\n')}\n`);
+        files.push({ table, path, rows: list.length });
       }
     } catch (error) {
       await removeFiles(files);
@@ -324,42 +362,90 @@ export class DuckDbEventStore implements EventStore {
     return files;
   }
 
-  private async commitBatch(
-    batchId: string,
+  private async commitGroup(
+    batches: readonly AppendBatch[],
+    grouped: readonly Map<TableName, PlacedRow[]>[],
     files: readonly SpoolFile[],
-    rowCount: number,
-    source: string | null,
-  ): Promise<AppendResult> {
+  ): Promise<AppendResult[]> {
     this.assertOpen();
     const w = this.writer;
-    const [known] = await this.batchRowsOn(w, 'batch_id = $id', { id: batchId }, 1);
-    if (known) return { batchId, seq: known.seq, stored: false, rows: known.rows };
-    await w.run('BEGIN TRANSACTION');
-    try {
-      const seqReader = await w.runAndReadAll(`SELECT nextval('${BATCH_SEQ}')`);
-      const seq = Number(seqReader.getRows()[0]?.[0]);
-      const counts = Object.fromEntries(files.map((f) => [f.table, f.rows]));
-      await w.run(
-        `INSERT INTO ${BATCHES} VALUES ($seq, $id, CAST($at AS TIMESTAMP), $source, $rows, CAST($tables AS JSON))`,
-        {
-          seq: BigInt(seq),
-          id: batchId,
-          at: new Date().toISOString(),
-          source,
-          rows: rowCount,
-          tables: JSON.stringify(counts),
-        },
-      );
-      for (const f of files) await w.run(sqlByTable[f.table].insert(f.path, seq));
-      // DuckDB writes and fsyncs its WAL before COMMIT returns (checked with strace, see README).
-      await w.run('COMMIT');
-      return { batchId, seq, stored: true, rows: rowCount };
-    } catch (error) {
-      await rollback(w);
-      throw new StoreError('store/write-failed', `batch ${batchId} was not stored: ${messageOf(error)}`, {
-        cause: error,
-      });
+    const ids = [...new Set(batches.map((b) => b.batchId))];
+    const known = new Map(
+      (
+        await this.batchRowsOn(
+          w,
+          `batch_id IN (${ids.map((_, i) => `$id${i}`).join(', ')})`,
+          Object.fromEntries(ids.map((id, i) => [`id${i}`, id])),
+          ids.length,
+        )
+      ).map((b) => [b.batchId, b]),
+    );
+    // The first of each new id is stored; a later one in the group is its duplicate.
+    const first = new Map<string, number>();
+    batches.forEach((b, k) => {
+      if (!known.has(b.batchId) && !first.has(b.batchId)) first.set(b.batchId, k);
+    });
+    const seqs: (number | null)[] = batches.map(() => null);
+    if (first.size > 0) {
+      await w.run('BEGIN TRANSACTION');
+      try {
+        const drawn = await w.runAndReadAll(`SELECT nextval('${BATCH_SEQ}') FROM range(${first.size})`);
+        const numbers = drawn
+          .getRows()
+          .map((r) => Number(r[0]))
+          .sort((a, b) => a - b);
+        [...first.values()].forEach((k, j) => {
+          seqs[k] = numbers[j] ?? null;
+        });
+        const at = new Date().toISOString();
+        const params: Record<string, DuckDBValue> = { at };
+        const values: string[] = [];
+        for (const k of first.values()) {
+          const batch = batches[k] as AppendBatch;
+          const counts = Object.fromEntries(
+            [...(grouped[k] as Map<TableName, PlacedRow[]>)].map(([t, rows]) => [t, rows.length]),
+          );
+          Object.assign(params, {
+            [`seq${k}`]: BigInt(seqs[k] as number),
+            [`id${k}`]: batch.batchId,
+            [`source${k}`]: batch.source ?? null,
+            [`rows${k}`]: batch.rows.length,
+            [`tables${k}`]: JSON.stringify(counts),
+          });
+          values.push(
+            `($seq${k}, $id${k}, CAST($at AS TIMESTAMP), $source${k}, $rows${k}, CAST($tables${k} AS JSON))`,
+          );
+        }
+        await w.run(`INSERT INTO ${BATCHES} VALUES ${values.join(', ')}`, params);
+        for (const f of files) await w.run(sqlByTable[f.table].insert(f.path, seqs));
+        // DuckDB writes and fsyncs its WAL before COMMIT returns (checked with strace, see README).
+        await w.run('COMMIT');
+      } catch (error) {
+        await rollback(w);
+        const named = [...first.keys()];
+        const list =
+          named.length > 3
+            ? `${named.slice(0, 3).join(', ')} and ${named.length - 3} more`
+            : named.join(', ');
+        throw new StoreError('store/write-failed', `batch ${list} was not stored: ${messageOf(error)}`, {
+          cause: error,
+        });
+      }
     }
+    return batches.map((batch, k): AppendResult => {
+      const { batchId } = batch;
+      const seq = seqs[k];
+      if (seq !== null && seq !== undefined) return { batchId, seq, stored: true, rows: batch.rows.length };
+      const stored = known.get(batchId);
+      if (stored) return { batchId, seq: stored.seq, stored: false, rows: stored.rows };
+      const original = first.get(batchId) as number;
+      return {
+        batchId,
+        seq: seqs[original] as number,
+        stored: false,
+        rows: (batches[original] as AppendBatch).rows.length,
+      };
+    });
   }
 
   private async write(sql: string, params: Record<string, DuckDBValue>): Promise<number> {

@@ -31,6 +31,14 @@ export interface AppendOptions {
   readonly source?: string;
 }
 
+/** One batch of an `appendMany` group. */
+export interface AppendBatch {
+  readonly batchId: string;
+  readonly rows: readonly TableRow[];
+  /** Who sent the batch, as `AppendOptions.source`. */
+  readonly source?: string;
+}
+
 export interface AppendResult {
   readonly batchId: string;
   /** The store's sequence number of the batch: increasing in storage order, never reused. */
@@ -98,6 +106,13 @@ export interface EventStore {
    * A row that names no table or breaks its column types rejects the whole batch (`store/bad-row`).
    */
   append(batchId: string, rows: readonly TableRow[], options?: AppendOptions): Promise<AppendResult>;
+  /**
+   * Stores several batches in one transaction (group commit: one durable commit for all), each
+   * with its own id and sequence number, increasing in list order; one result per batch, in order.
+   * A batch id already stored, or earlier in the list, is not stored again (`stored: false`, the
+   * stored batch's seq). A bad row in any batch rejects the whole group (`store/bad-row`).
+   */
+  appendMany(batches: readonly AppendBatch[]): Promise<AppendResult[]>;
   /** The stored batch with this id, if any. */
   findBatch(batchId: string): Promise<StoredBatch | undefined>;
   /** Stored batches after a sequence number, in storage order (for replay after a restart). */

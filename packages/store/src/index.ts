@@ -3,6 +3,7 @@
 
 export { DuckDbEventStore, type DuckDbEventStoreOptions } from './duckdb-event-store.ts';
 export {
+  type AppendBatch,
   type AppendOptions,
   type AppendResult,
   batchMemoryDays,

@@ -54,7 +54,7 @@ async function bundle(name: string): Promise<string> {
 export function spawnDuckDbWriter(script: string, dir: string, run: WriterRun): ChildProcess {
   return spawn(
     process.execPath,
-    [script, dir, String(run.first), String(run.count), String(run.rowsPerBatch)],
+    [script, dir, String(run.first), String(run.count), String(run.rowsPerBatch), String(run.groupSize ?? 1)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },

@@ -17,6 +17,8 @@ export interface WriterRun {
   readonly first: number;
   readonly count: number;
   readonly rowsPerBatch: number;
+  /** Batches per `appendMany` group (default 1: one `append` each). */
+  readonly groupSize?: number;
 }
 
 export interface EventStoreHarness {
@@ -27,7 +29,8 @@ export interface EventStoreHarness {
   param(name: string, type: ColumnType): string;
   /**
    * Starts a child process that opens the store under `dir` and appends `run.count` batches
-   * (`crashBatch`), printing `stored <batchId>` on stdout once each append has resolved.
+   * (`crashBatch`), `run.groupSize` at a time, printing `stored <batchId>` on stdout once each
+   * append (or its group's `appendMany`) has resolved.
    */
   spawnWriter?(dir: string, run: WriterRun): ChildProcess;
 }
@@ -200,6 +203,109 @@ export function describeEventStore(harness: EventStoreHarness): void {
       expect(count.rows).toEqual([{ N: '50' }]);
     });
 
+    it('stores a group of batches in one call, each with its own seq, in list order', async () => {
+      const store = await openStore(fresh());
+      const before = await store.append('g0', logonRows(3, 'g0'), { source: 'dc0' });
+      const results = await store.appendMany([
+        { batchId: 'g1', rows: logonRows(4, 'g1'), source: 'dc1' },
+        { batchId: 'g2', rows: [...handRows(), ...logonRows(2, 'g2')] },
+        { batchId: 'g3', rows: [] },
+        { batchId: 'g4', rows: logonRows(1, 'g4'), source: 'dc1' },
+      ]);
+      expect(results.map((r) => [r.batchId, r.stored, r.rows])).toEqual([
+        ['g1', true, 4],
+        ['g2', true, handRows().length + 2],
+        ['g3', true, 0],
+        ['g4', true, 1],
+      ]);
+      const seqs = results.map((r) => r.seq);
+      expect(seqs[0]).toBeGreaterThan(before.seq);
+      expect([...seqs].sort((a, b) => a - b)).toEqual(seqs);
+      expect(new Set(seqs).size).toBe(4);
+      expect((await store.listBatches(0)).map((b) => [b.batchId, b.seq, b.source, b.rows])).toEqual([
+        ['g0', before.seq, 'dc0', 3],
+        ['g1', seqs[0], 'dc1', 4],
+        ['g2', seqs[1], null, handRows().length + 2],
+        ['g3', seqs[2], null, 0],
+        ['g4', seqs[3], 'dc1', 1],
+      ]);
+      expect((await store.readBatch(seqs[0] as number)).map(expected)).toEqual(
+        logonRows(4, 'g1').map(expected),
+      );
+      expect((await store.readBatch(seqs[1] as number)).map(expected)).toEqual(
+        [...handRows(), ...logonRows(2, 'g2')].map(expected),
+      );
+      expect(await store.readBatch(seqs[2] as number)).toEqual([]);
+      expect(await store.findBatch('g2')).toMatchObject({ tables: { IdentityLogonEvents: 3 } });
+      expect(await store.appendMany([])).toEqual([]);
+    });
+
+    it('reports duplicates in a group per batch: stored before, or earlier in the same group', async () => {
+      const store = await openStore(fresh());
+      const old = await store.append('old', logonRows(5, 'old'));
+      const results = await store.appendMany([
+        { batchId: 'new', rows: logonRows(2, 'new') },
+        { batchId: 'old', rows: logonRows(7, 'old-again') },
+        { batchId: 'new', rows: logonRows(9, 'new-again') },
+        { batchId: 'other', rows: logonRows(1, 'other') },
+      ]);
+      const seqOf = (id: string) => results.find((r) => r.batchId === id && r.stored)?.seq;
+      expect(results).toEqual([
+        { batchId: 'new', seq: seqOf('new'), stored: true, rows: 2 },
+        { batchId: 'old', seq: old.seq, stored: false, rows: 5 },
+        { batchId: 'new', seq: seqOf('new'), stored: false, rows: 2 },
+        { batchId: 'other', seq: seqOf('other'), stored: true, rows: 1 },
+      ]);
+      // Only what was stored: no row of a duplicate, whichever way it was one.
+      const ids = await store.query('SELECT "ReportId" FROM "IdentityLogonEvents" ORDER BY 1');
+      expect(ids.rows.map((r) => String(r.ReportId).split('/')[0])).toEqual([
+        ...Array(2).fill('new'),
+        ...Array(5).fill('old'),
+        'other',
+      ]);
+      // A group of nothing but duplicates writes nothing and still answers.
+      const again = await store.appendMany([
+        { batchId: 'other', rows: [] },
+        { batchId: 'old', rows: [] },
+      ]);
+      expect(again.map((r) => [r.seq, r.stored])).toEqual([
+        [seqOf('other'), false],
+        [old.seq, false],
+      ]);
+      // Concurrent groups and appends naming the same id store it once.
+      const rows = logonRows(3, 'race');
+      const raced = await Promise.all([
+        store.appendMany([{ batchId: 'race', rows }]),
+        store.append('race', rows),
+        store.appendMany([
+          { batchId: 'race', rows },
+          { batchId: 'race', rows },
+        ]),
+      ]);
+      expect(raced.flat().filter((r) => 'stored' in r && r.stored).length).toBe(1);
+      expect(new Set(raced.flat().map((r) => r.seq)).size).toBe(1);
+    });
+
+    it('rejects a whole group for one bad row in one batch, naming that batch', async () => {
+      const store = await openStore(fresh());
+      const bad: TableRow = {
+        table: 'IdentityLogonEvents',
+        values: { Timestamp: '2026-11-21T00:00:00Z', Port: '445' },
+      };
+      const error = await store
+        .appendMany([
+          { batchId: 'ok', rows: logonRows(3, 'ok') },
+          { batchId: 'poisoned', rows: [...logonRows(2, 'p'), bad] },
+        ])
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(StoreError);
+      expect((error as StoreError).code).toBe('store/bad-row');
+      expect((error as StoreError).message).toContain('poisoned');
+      expect(await store.findBatch('ok')).toBeUndefined();
+      expect(await codeOf(store.appendMany([{ batchId: '', rows: [] }]))).toBe('store/invalid');
+      expect((await store.appendMany([{ batchId: 'ok', rows: logonRows(3, 'ok') }]))[0]?.stored).toBe(true);
+    });
+
     it('stores a batch whole or not at all: one bad row rejects it and leaves its id unused', async () => {
       const store = await openStore(fresh());
       const bad: TableRow[] = [
@@ -343,13 +449,14 @@ export function describeEventStore(harness: EventStoreHarness): void {
         const total = 40;
         const rowsPerBatch = 400;
         const acknowledged = new Set<string>();
-        // Each round re-sends every batch from the first, as a sensor does after a lost acknowledgement.
-        for (const [round, killAfter] of [
-          [0, 4],
-          [1, 9],
-          [2, 15],
+        // Each round re-sends every batch from the first, as a sensor does after a lost
+        // acknowledgement; later rounds append groups of batches (group commit).
+        for (const [round, killAfter, groupSize] of [
+          [0, 4, 1],
+          [1, 9, 4],
+          [2, 15, 3],
         ] as const) {
-          const child = spawnWriter(dir, { first: 0, count: total, rowsPerBatch });
+          const child = spawnWriter(dir, { first: 0, count: total, rowsPerBatch, groupSize });
           let acks = 0;
           const exited = new Promise<void>((done) => child.once('exit', () => done()));
           const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
