@@ -25,10 +25,12 @@ import {
   type CorrelationState,
   emptyCorrelationState,
   IncidentCorrelator,
+  type IncidentLookup,
 } from './incidents/correlate.ts';
 import { alertRows, toMdeAlert } from './incidents/from-detection.ts';
 import type {
   AuditEntry,
+  Checked,
   IncidentRecord as CorrelatedIncident,
   IncidentError,
   MdeAlert,
@@ -353,6 +355,41 @@ export class Pipeline {
         throw error;
       }
       return { errors: [] };
+    });
+  }
+
+  /**
+   * Merges incidents by hand through correlation (which may hold them; §6.2: 2–5 open incidents of
+   * one verdict, into the lowest id) and stores the merge with its audit entries. `stored` gives
+   * the store's copy of incidents correlation forgot. Resolves with the id merged into.
+   */
+  mergeIncidents(
+    incidentIds: readonly number[],
+    actor: string,
+    stored: IncidentLookup,
+  ): Promise<Checked<number>> {
+    return this.#serial(async () => {
+      const detectors = await this.#ready();
+      const saved = structuredClone(detectors.correlator.state);
+      const result = detectors.correlator.merge(incidentIds, actor, this.#now().toISOString(), stored);
+      if (!result.value) return { errors: result.errors };
+      const changes = result.value;
+      const [target] = changes.incidents;
+      if (target === undefined) return { errors: [] };
+      try {
+        await this.#options.state.transaction(async (tx) => {
+          await storeIncidentChanges(tx, { ...changes, incidentId: target.incidentId });
+          // §6.2: the sources' tags move to the target, and the sources are tagged Redirected.
+          for (const incident of changes.incidents)
+            await tx.incidents.update(incident.incidentId, { tags: incident.tags });
+          await appendAudit(tx, changes.audit);
+          await saveCorrelation(tx, detectors);
+        });
+      } catch (error) {
+        detectors.correlator = new IncidentCorrelator(saved, correlatorOptions(this.#options));
+        throw error;
+      }
+      return { value: target.incidentId, errors: [] };
     });
   }
 

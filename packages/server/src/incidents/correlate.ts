@@ -551,6 +551,12 @@ export function facetsOf(alert: MdeAlert): IncidentFacets {
   };
 }
 
+/** What an incident's alerts add to its name: for an incident correlation no longer holds. */
+export function facetsOfAlerts(alerts: readonly MdeAlert[]): IncidentFacets {
+  const none: IncidentFacets = { titles: [], categories: [], machines: [], users: [], detectionSources: [] };
+  return alerts.map(facetsOf).reduce(mergeFacets, none);
+}
+
 function mergeFacets(a: IncidentFacets, b: IncidentFacets): IncidentFacets {
   const capped = <T>(x: readonly T[], y: readonly T[]) => [...new Set([...x, ...y])].slice(0, FACET_CAP);
   return {

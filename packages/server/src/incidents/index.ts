@@ -16,6 +16,7 @@ export {
   DEFAULT_WINDOW_MS,
   emptyCorrelationState,
   facetsOf,
+  facetsOfAlerts,
   IncidentCorrelator,
   incidentName,
   MAX_MANUAL_MERGE,

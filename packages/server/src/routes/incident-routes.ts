@@ -1,13 +1,27 @@
-// `/api/incidents`: list (OData), get and update incidents in the XDR Incident shape (reference
-// §4.4), with their alerts. Updates go through the pipeline, whose correlation may hold the incident.
+// `/api/incidents`: list (OData), get, update and merge incidents in the XDR Incident shape
+// (reference §4.4), with their alerts. Updates and merges go through the pipeline, whose
+// correlation may hold the incidents.
 import type { StateStore, IncidentRecord as StoredIncident } from '@palisade/store';
 import { readODataQuery } from '../api/odata-entity.ts';
 import { incidentsEntitySet } from '../api/odata-entity-sets.ts';
 import { applyODataQuery } from '../api/odata-evaluate.ts';
 import type { JsonSchema } from '../api/openapi.ts';
-import { problemFromODataErrors } from '../api/problem.ts';
+import {
+  type BodyIssue,
+  createProblem,
+  type ProblemKind,
+  problemFromBodyIssues,
+  problemFromODataErrors,
+} from '../api/problem.ts';
 import { fail, failWith, json, type Route } from '../http/route.ts';
-import type { IncidentRecord, IncidentResource, IncidentSeverity } from '../incidents/model.ts';
+import { facetsOfAlerts, MAX_MANUAL_MERGE } from '../incidents/correlate.ts';
+import type {
+  IncidentError,
+  IncidentErrorCode,
+  IncidentRecord,
+  IncidentResource,
+  IncidentSeverity,
+} from '../incidents/model.ts';
 import { incidentResource } from '../incidents/model.ts';
 import { allAlerts, commentOf, mdeAlertOf, patchProblem } from './alert-routes.ts';
 import { actorOf, deviceVisibility, odataEntity, odataPage, type RouteContext } from './context.ts';
@@ -21,6 +35,7 @@ async function incidentOf(
   // Oldest first: the order alerts joined the incident.
   alerts.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
   const comments = await state.comments.list({ kind: 'incident', id: stored.id });
+  const mdeAlerts = alerts.map((a) => mdeAlertOf(a));
   const record: IncidentRecord = {
     incidentId: stored.id,
     redirectIncidentId: stored.redirectIncidentId,
@@ -35,14 +50,11 @@ async function incidentOf(
     tags: stored.tags,
     comments: comments.map(commentOf),
     alertIds: alerts.map((a) => a.id),
-    facets: { titles: [], categories: [], machines: [], users: [], detectionSources: [] },
+    facets: facetsOfAlerts(mdeAlerts),
   };
   return {
     record,
-    resource: incidentResource(
-      record,
-      alerts.map((a) => mdeAlertOf(a)),
-    ),
+    resource: incidentResource(record, mdeAlerts),
     devices: [...new Set(alerts.flatMap((a) => a.devices))],
   };
 }
@@ -81,6 +93,56 @@ const incidentPatchSchema: JsonSchema = {
     comment: { type: 'string' },
   },
 };
+
+const incidentMergeSchema: JsonSchema = {
+  type: 'object',
+  required: ['incidentIds'],
+  additionalProperties: false,
+  properties: {
+    incidentIds: { type: 'array', items: { type: 'integer' }, minItems: 2, maxItems: MAX_MANUAL_MERGE },
+  },
+};
+
+/** How a refused merge is answered: a wrong count is a bad body, a closed or differing incident a conflict. */
+const mergeProblemKinds: Partial<Record<IncidentErrorCode, ProblemKind>> = {
+  'incidents/merge-count': 'invalid-body',
+  'incidents/not-found': 'not-found',
+  'incidents/redirected': 'conflict',
+  'incidents/merge-closed': 'conflict',
+  'incidents/merge-conflict': 'conflict',
+};
+
+function mergeProblem(errors: readonly IncidentError[]) {
+  const kind = mergeProblemKinds[errors[0]?.code ?? 'incidents/merge-count'] ?? 'invalid-body';
+  return createProblem(kind, {
+    detail: errors.map((e) => e.message).join('; '),
+    errors: errors.map((e) => ({ detail: e.message, code: e.code, pointer: `#/${e.property}` })),
+  });
+}
+
+/** The ids of a merge body, or a 400 naming each member that is wrong. */
+function mergeIds(body: unknown, instance: string): number[] {
+  const issues: BodyIssue[] = [];
+  const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
+  const fields: Record<string, unknown> = isObject ? (body as Record<string, unknown>) : {};
+  const ids = fields.incidentIds;
+  if (!isObject) {
+    issues.push({ path: [], expected: 'a JSON object', found: JSON.stringify(body) ?? 'nothing' });
+  } else if (!Array.isArray(ids) || !ids.every((id) => Number.isSafeInteger(id) && id > 0)) {
+    issues.push({
+      path: ['incidentIds'],
+      expected: 'an array of incident ids',
+      found: JSON.stringify(ids) ?? 'nothing',
+      code: ids === undefined ? 'body/missing-field' : 'body/type-mismatch',
+    });
+  }
+  for (const key of Object.keys(fields)) {
+    if (key !== 'incidentIds')
+      issues.push({ path: [key], expected: 'no such member', found: 'a value', code: 'body/unknown-field' });
+  }
+  if (issues.length > 0) failWith(problemFromBodyIssues(issues, instance));
+  return ids as number[];
+}
 
 export function incidentRoutes(context: RouteContext): Route[] {
   const { state } = context.instance;
@@ -175,6 +237,35 @@ export function incidentRoutes(context: RouteContext): Route[] {
         if (result.errors.length > 0) failWith(patchProblem(result.errors));
         const updated = await visibleIncident(idText, request.principal);
         return json(200, odataEntity(context, 'Incidents', updated.resource));
+      },
+    },
+    {
+      method: 'POST',
+      path: '/api/incidents/merge',
+      permission: 'incidents.write',
+      audience: 'api',
+      summary:
+        'Merge 2 to 5 open incidents of one classification into the oldest (lowest id); the others become Redirected',
+      body: 'json',
+      requestBody: incidentMergeSchema,
+      responses: { 200: { description: 'The incident merged into', schema: incidentSchema } },
+      tags: ['incidents'],
+      async handler(request) {
+        const ids = [...new Set(mergeIds(request.body, request.url.pathname))];
+        // Each incident must be one the caller sees (404 otherwise, as for GET); a wrong count is
+        // left to correlation, which answers it before looking anything up.
+        const stored = new Map<number, IncidentRecord>();
+        if (ids.length >= 2 && ids.length <= MAX_MANUAL_MERGE) {
+          for (const id of ids) {
+            stored.set(id, (await visibleIncident(String(id), request.principal)).record);
+          }
+        }
+        const result = await context.pipeline.mergeIncidents(ids, actorOf(request.principal), (id) =>
+          stored.get(id),
+        );
+        if (result.value === undefined) failWith(mergeProblem(result.errors));
+        const merged = await visibleIncident(String(result.value), request.principal);
+        return json(200, odataEntity(context, 'Incidents', merged.resource));
       },
     },
   ];
