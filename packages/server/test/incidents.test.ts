@@ -10,6 +10,7 @@ import { loadSigmaPaths, windowsPipeline } from '@palisade/sigma';
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
+  alertIdOf,
   alertRows,
   correlationKeys,
   emptyCorrelationState,
@@ -126,7 +127,7 @@ function incident(c: IncidentCorrelator, id: number): IncidentRecord {
 describe.skipIf(missing !== undefined)('detection alerts as MDE alerts', () => {
   it('turns an identity alert into an MDE alert record with its evidence', () => {
     expect(labAlert(2008)).toEqual({
-      id: 'pa5e11d4ff5a67fe86572fce094e896f',
+      id: 'pa75d9951f5ed24cd6502c4b4419d182',
       incidentId: null,
       title: 'Suspected over-pass-the-hash attack (forced encryption type)',
       description:
@@ -187,7 +188,7 @@ describe.skipIf(missing !== undefined)('detection alerts as MDE alerts', () => {
   it('turns a Sigma alert into an EDR alert on the computer that logged the event', () => {
     const [first] = evtxAlerts;
     expect(first).toEqual({
-      id: 'pa1acf0ad6bd0699edda7f3f86040cc6',
+      id: 'pa7a719a76592933164a69ca90bc6a8a',
       incidentId: null,
       title: 'Important Windows Eventlog Cleared',
       description:
@@ -266,7 +267,7 @@ describe.skipIf(missing !== undefined)('detection alerts as MDE alerts', () => {
   it('writes the rows of an identity alert as Defender does', () => {
     const common = {
       Timestamp: '2026-11-21T22:27:11.8253570Z',
-      AlertId: 'pa5e11d4ff5a67fe86572fce094e896f',
+      AlertId: 'pa75d9951f5ed24cd6502c4b4419d182',
       Title: 'Suspected over-pass-the-hash attack (forced encryption type)',
       AttackTechniques: '["T1550","T1550.002","T1550.003"]',
       ServiceSource: 'Microsoft Defender for Identity',
@@ -737,5 +738,23 @@ describe.skipIf(missing !== undefined)('incidents from correlated alerts', () =>
     );
     // Some orders did need merges (the sensitive-group alert names alice but not VM).
     expect(merged).toBeGreaterThan(0);
+  });
+});
+
+describe('alert ids', () => {
+  it('are the same for one instant written with seven or six fractional digits, Z or an offset', () => {
+    const alert = (timestamp: string): Alert => ({
+      kind: 'identity',
+      title: 'T',
+      level: 'medium',
+      tags: [],
+      timestamp,
+      detectorId: 'identity/x',
+      events: [{ timestamp, channel: 'network', eventId: 0, computer: '10.0.0.10', file: 'b1' }],
+    });
+    const id = alertIdOf(alert('2026-11-21T22:27:09.9479710Z'));
+    expect(alertIdOf(alert('2026-11-21T22:27:09.947971Z'))).toBe(id);
+    expect(alertIdOf(alert('2026-11-21T23:27:09.947971+01:00'))).toBe(id);
+    expect(alertIdOf(alert('2026-11-21T22:27:09.947972Z'))).not.toBe(id);
   });
 });

@@ -132,11 +132,29 @@ export function alertIdOf(alert: Alert): string {
   const parts = [
     alert.detectorId ?? alert.ruleId ?? alert.title,
     first
-      ? [first.computer, first.channel, first.eventId, first.recordId ?? '', first.timestamp].join('|')
+      ? [first.computer, first.channel, first.eventId, first.recordId ?? '', instantOf(first.timestamp)].join(
+          '|',
+        )
       : '',
-    alert.timestamp,
+    instantOf(alert.timestamp),
   ];
   return `pa${createHash('sha256').update(parts.join('\u0000')).digest('hex').slice(0, 30)}`;
+}
+
+const ISO_TIME = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:?\d\d)?$/;
+
+/**
+ * An ISO 8601 time as microseconds since the epoch, so that one instant written two ways — seven
+ * fractional digits as sent, six as the event store gives them back, an offset or Z — gives one
+ * alert id whether a batch was detected on live or replayed after a crash. Other text as it is.
+ */
+function instantOf(text: string): string {
+  const m = ISO_TIME.exec(text);
+  if (!m) return text;
+  const seconds = Date.parse(`${m[1]}${m[3] ?? 'Z'}`);
+  if (Number.isNaN(seconds)) return text;
+  const micros = Number(((m[2] ?? '') + '000000').slice(0, 6));
+  return String(BigInt(seconds) * 1000n + BigInt(micros));
 }
 
 export interface AlertRecordOptions {
