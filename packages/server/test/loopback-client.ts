@@ -1,5 +1,7 @@
 // HTTPS calls to an instance on 127.0.0.1 for the end-to-end tests: a call that trusts only the
 // instance CA (optionally with a sensor's client certificate), and a sensor key with its CSR.
+// Before @peculiar/x509: its dependency tsyringe needs the Reflect metadata API while loading.
+import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
 import type { ClientRequest } from 'node:http';
 import { request } from 'node:https';

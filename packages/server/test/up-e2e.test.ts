@@ -5,23 +5,20 @@
 // form one incident. Re-sent batches are stored once, a restart keeps everything, and wrong keys,
 // foreign and revoked certificates are refused. Skips with a printed reason when ../shared is
 // absent (and fails in CI).
-import 'reflect-metadata';
-import { webcrypto } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { type Alert, compileRuleSet, identityDetectors, scanFiles } from '@palisade/detect';
 import { parseEvtx } from '@palisade/evtx';
 import { normaliseWindowsEvent, readSambaAuditLines, type TableRow } from '@palisade/schema';
-import * as x509 from '@peculiar/x509';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { toMdeAlert } from '../src/incidents/from-detection.ts';
 import type { EvidenceEntity } from '../src/incidents/model.ts';
 import { createLogger } from '../src/log.ts';
 import { createInstanceCa, signSensorCsr } from '../src/pki/ca.ts';
 import { type RunningInstance, startInstance } from '../src/up.ts';
+import { type CallOptions, call as loopbackCall, type Reply, sensorKey } from './loopback-client.ts';
 
 const corpus = resolve(import.meta.dirname, '../../../../shared/corpus');
 const samples = join(corpus, 'evtx-attack-samples');
@@ -39,22 +36,6 @@ const sprayFile = join(samples, 'Credential Access/kerberos_pwd_spray_4771.evtx'
 const labAttacker = '10.99.0.20';
 const adminPassword = 'Quartz-Lantern-Orbit-2291';
 const domain = 'corp.lab.test';
-
-interface Reply {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly text: string;
-  // biome-ignore lint/suspicious/noExplicitAny: test replies are read field by field
-  readonly json: any;
-}
-
-interface CallOptions {
-  readonly method?: string;
-  readonly headers?: Record<string, string>;
-  readonly body?: string | Buffer;
-  /** A client certificate (sensor routes). */
-  readonly tls?: { readonly key: string; readonly cert: string };
-}
 
 let dir = '';
 let instance: RunningInstance;
@@ -76,39 +57,9 @@ async function start(options: { domain?: string } = {}): Promise<RunningInstance
   return running;
 }
 
-/** An HTTPS call that checks the server's certificate against the instance CA. */
-function call(path: string, options: CallOptions = {}): Promise<Reply> {
-  return new Promise((done, failed) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port: instance.port,
-        path: encodeURI(path),
-        method: options.method ?? 'GET',
-        headers: options.headers,
-        ca: [caPem],
-        agent: false,
-        ...(options.tls ?? {}),
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (c: Buffer) => chunks.push(c));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: unknown;
-          try {
-            json = text === '' ? undefined : JSON.parse(text);
-          } catch {
-            json = undefined;
-          }
-          done({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-        });
-      },
-    );
-    req.on('error', failed);
-    req.end(options.body);
-  });
-}
+/** An HTTPS call to the running instance, trusting only its CA. */
+const call = (path: string, options: CallOptions = {}): Promise<Reply> =>
+  loopbackCall({ port: instance.port, caPem }, path, options);
 
 const jsonBody = (value: unknown, headers: Record<string, string> = {}): CallOptions => ({
   method: 'POST',
@@ -117,19 +68,6 @@ const jsonBody = (value: unknown, headers: Record<string, string> = {}): CallOpt
 });
 
 /** A new P-256 key and a CSR for it, as a sensor makes them. */
-async function sensorKey(): Promise<{ csr: string; key: string }> {
-  const keys = await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
-    'sign',
-    'verify',
-  ]);
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create(
-    { name: 'CN=dc1', keys, signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' } },
-    webcrypto,
-  );
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  return { csr: csr.toString('pem'), key: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') };
-}
-
 interface Admin {
   readonly cookie: string;
   readonly csrf: string;
