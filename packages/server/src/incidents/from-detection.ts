@@ -153,7 +153,7 @@ function instantOf(text: string): string {
   if (!m) return text;
   const seconds = Date.parse(`${m[1]}${m[3] ?? 'Z'}`);
   if (Number.isNaN(seconds)) return text;
-  const micros = Number(((m[2] ?? '') + '000000').slice(0, 6));
+  const micros = Number(`${m[2] ?? ''}000000`.slice(0, 6));
   return String(BigInt(seconds) * 1000n + BigInt(micros));
 }
 
