@@ -1,5 +1,5 @@
 // The alert a detection raises: which rule, how severe, when, and the events behind it.
-import type { SigmaLevel } from '@palisade/sigma';
+import type { DetectionRule, SigmaLevel } from '@palisade/sigma';
 
 /** Where an event came from and what identifies it. */
 export interface AlertEvent {
@@ -50,3 +50,17 @@ export const levelOrder: Readonly<Record<SigmaLevel, number>> = {
   high: 3,
   critical: 4,
 };
+
+/** The alert a Sigma rule raises on one event, as the offline scan and the server's pipeline write it. */
+export function sigmaAlert(rule: DetectionRule, timestamp: string, event: AlertEvent): Alert {
+  return {
+    kind: 'sigma',
+    ...(rule.id ? { ruleId: rule.id } : {}),
+    title: rule.title,
+    level: rule.level,
+    tags: rule.tags,
+    timestamp,
+    events: [event],
+    ruleFile: rule.source.file,
+  };
+}

@@ -2,7 +2,7 @@
 // alerts and the offline scan.
 
 export type { Alert, AlertEntities, AlertEvent } from './alert.ts';
-export { levelOrder } from './alert.ts';
+export { levelOrder, sigmaAlert } from './alert.ts';
 export type { RuleSet, RuleSetStats } from './compile.ts';
 export { compileRuleSet, ruleKeys } from './compile.ts';
 export { CorrelationEngine, MAX_ENTRIES_PER_GROUP, MAX_GROUPS } from './correlation.ts';

@@ -19,7 +19,7 @@ import {
   type TableRow,
 } from '@palisade/schema';
 import type { SigmaLevel } from '@palisade/sigma';
-import { type Alert, type AlertEvent, levelOrder } from './alert.ts';
+import { type Alert, type AlertEvent, levelOrder, sigmaAlert } from './alert.ts';
 import type { RuleSet } from './compile.ts';
 import { CorrelationEngine } from './correlation.ts';
 import { type EventFields, evtxEventFields } from './event-fields.ts';
@@ -248,16 +248,7 @@ export async function scanFiles(
       if (correlated[index])
         pending.push({ time: Date.parse(event.timestamp), rule: index, fields, event: ref });
       if (silent[index]) continue;
-      alerts.push({
-        kind: 'sigma',
-        ...(rule.id ? { ruleId: rule.id } : {}),
-        title: rule.title,
-        level: rule.level,
-        tags: rule.tags,
-        timestamp: event.timestamp,
-        events: [ref],
-        ruleFile: rule.source.file,
-      });
+      alerts.push(sigmaAlert(rule, event.timestamp, ref));
     }
   };
 

@@ -16,6 +16,7 @@ import {
   type IdentityEngineConfig,
   identityDetectors,
   type RuleSet,
+  sigmaAlert,
 } from '@palisade/detect';
 import type { EvtxEvent } from '@palisade/evtx';
 import { checkRow, normaliseWindowsEvent, type TableRow, tables } from '@palisade/schema';
@@ -537,16 +538,7 @@ export class Pipeline {
         if (!rule) continue;
         if (sigma.uses(rule)) alerts.push(...sigma.push(rule, fields, ref));
         if (sigma.suppressed(rule)) continue;
-        alerts.push({
-          kind: 'sigma',
-          ...(rule.id ? { ruleId: rule.id } : {}),
-          title: rule.title,
-          level: rule.level,
-          tags: rule.tags,
-          timestamp: event.timestamp,
-          events: [ref],
-          ruleFile: rule.source.file,
-        });
+        alerts.push(sigmaAlert(rule, event.timestamp, ref));
       }
     }
     // Stable: rows of one time keep the sensor's order, as the offline scan keeps file order.
