@@ -3,11 +3,20 @@
 // (../shared/reference/defender-reference.md §4.3, §4.4, §4.6, §6.1, §6.2); what is Palisade's own
 // is marked so.
 import type { Dynamic } from '@palisade/schema';
+import {
+  type Determination as StoredDetermination,
+  alertStatuses as storedAlertStatuses,
+  classifications as storedClassifications,
+  incidentStatuses as storedIncidentStatuses,
+  severities as storedSeverities,
+} from '@palisade/store';
 
 // ─── Enumerations ────────────────────────────────────────────────────────────────────────────
+// The value lists the state store accepts are the ones here; what the API adds (Unknown, the
+// determinations per classification, the PATCH subsets) is defined beside them.
 
 /** Alert severity (MDE Alert resource, §4.4); Palisade never produces UnSpecified. */
-export const alertSeverities = ['UnSpecified', 'Informational', 'Low', 'Medium', 'High'] as const;
+export const alertSeverities = storedSeverities;
 export type AlertSeverity = (typeof alertSeverities)[number];
 
 /** Incident severity (XDR Incident resource, §4.4). */
@@ -18,15 +27,15 @@ export type IncidentSeverity = (typeof incidentSeverities)[number];
 export const alertStatuses = ['Unknown', 'New', 'InProgress', 'Resolved'] as const;
 export type AlertStatus = (typeof alertStatuses)[number];
 /** The statuses `PATCH /api/alerts/{id}` sets (update-alert page). */
-export const alertPatchStatuses = ['New', 'InProgress', 'Resolved'] as const;
+export const alertPatchStatuses = storedAlertStatuses;
 
 /** Incident status (§4.3, §6.2). Redirected is set by merging, not by PATCH here. */
-export const incidentStatuses = ['Active', 'InProgress', 'Resolved', 'Redirected'] as const;
+export const incidentStatuses = storedIncidentStatuses;
 export type IncidentStatus = (typeof incidentStatuses)[number];
 export const incidentPatchStatuses = ['Active', 'InProgress', 'Resolved'] as const;
 
 /** Classification (§4.4); null on a record means not classified yet. */
-export const classifications = ['TruePositive', 'InformationalExpectedActivity', 'FalsePositive'] as const;
+export const classifications = storedClassifications;
 export type Classification = (typeof classifications)[number];
 
 /**
@@ -50,7 +59,7 @@ export const determinationsByClassification = {
     'Other',
   ],
   FalsePositive: ['Clean', 'InsufficientData', 'Other'],
-} as const satisfies Record<Classification, readonly string[]>;
+} as const satisfies Record<Classification, readonly StoredDetermination[]>;
 export type Determination = (typeof determinationsByClassification)[Classification][number];
 
 /** Other spellings of determinations: the update pages' and Graph's description table's (§4.4, §4.6). */
