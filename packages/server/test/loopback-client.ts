@@ -3,8 +3,10 @@
 // Before @peculiar/x509: its dependency tsyringe needs the Reflect metadata API while loading.
 import 'reflect-metadata';
 import { webcrypto } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import { request } from 'node:https';
+import { join } from 'node:path';
 import * as x509 from '@peculiar/x509';
 
 export interface Reply {
@@ -77,4 +79,36 @@ export async function sensorKey(name = 'dc1'): Promise<{ csr: string; key: strin
   );
   const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
   return { csr: csr.toString('pem'), key: x509.PemConverter.encode(pkcs8, 'PRIVATE KEY') };
+}
+
+/** The service name whose installation (System 7045) the marker rule alerts on. */
+export const MARKER_SERVICE = 'palisade-marker';
+
+/**
+ * Writes `DIR/rules/marker-service.yml`, one Sigma rule as `palisade up --rules` reads it: a
+ * service installed under the marker name. Each matching event is one alert on the computer that
+ * logged it. Returns the rules folder.
+ */
+export async function writeMarkerRule(dir: string): Promise<string> {
+  const rules = join(dir, 'rules');
+  await mkdir(rules);
+  await writeFile(
+    join(rules, 'marker-service.yml'),
+    [
+      'title: Palisade test marker service installed',
+      'id: 5d0c1c9e-8a1f-4f52-9d0b-2b7f3f1d0a11',
+      'status: test',
+      'logsource:',
+      '  product: windows',
+      '  service: system',
+      'detection:',
+      '  selection:',
+      '    EventID: 7045',
+      `    ServiceName: '${MARKER_SERVICE}'`,
+      '  condition: selection',
+      'level: high',
+      '',
+    ].join('\n'),
+  );
+  return rules;
 }

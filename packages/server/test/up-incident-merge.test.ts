@@ -5,7 +5,7 @@
 // device groups (404, as for GET). The merge is in the audit log and survives no correlation
 // confusion: a later alert on a merged incident's computer joins the incident merged into.
 import 'reflect-metadata';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileRuleSet } from '@palisade/detect';
@@ -14,7 +14,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tierRoleTemplates } from '../src/auth/permissions.ts';
 import { createLogger } from '../src/log.ts';
 import { type RunningInstance, startInstance } from '../src/up.ts';
-import { type CallOptions, call as callTarget, type Reply, sensorKey } from './loopback-client.ts';
+import {
+  type CallOptions,
+  call as callTarget,
+  MARKER_SERVICE,
+  type Reply,
+  sensorKey,
+  writeMarkerRule,
+} from './loopback-client.ts';
 
 const adminPassword = 'Quartz-Lantern-Orbit-2291';
 const userPassword = 'Basalt-Meadow-Cipher-7730';
@@ -70,7 +77,7 @@ const serviceInstalled = (computer: string, record: number) => ({
       EventRecordID: record,
       TimeCreated: { '#attributes': { SystemTime: new Date(Date.now() - 60_000).toISOString() } },
     },
-    EventData: { ServiceName: 'palisade-marker', ImagePath: `C:\\Windows\\marker-${record}.exe` },
+    EventData: { ServiceName: MARKER_SERVICE, ImagePath: `C:\\Windows\\marker-${record}.exe` },
   },
 });
 
@@ -97,26 +104,7 @@ describe('merging incidents over the API on loopback', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'palisade-merge-'));
-    const rules = join(dir, 'rules');
-    await mkdir(rules);
-    await writeFile(
-      join(rules, 'marker-service.yml'),
-      [
-        'title: Palisade test marker service installed',
-        'id: 5d0c1c9e-8a1f-4f52-9d0b-2b7f3f1d0a11',
-        'status: test',
-        'logsource:',
-        '  product: windows',
-        '  service: system',
-        'detection:',
-        '  selection:',
-        '    EventID: 7045',
-        "    ServiceName: 'palisade-marker'",
-        '  condition: selection',
-        'level: high',
-        '',
-      ].join('\n'),
-    );
+    const rules = await writeMarkerRule(dir);
     instance = await startInstance({
       dataDir: join(dir, 'data'),
       domain: 'corp.lab.test',

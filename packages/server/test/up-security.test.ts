@@ -7,7 +7,7 @@
 // The access model is written to the running instance's state store, which the server reads on
 // every request; its HTTP routes are exercised in up-admin.
 import 'reflect-metadata';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import type { ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +33,13 @@ import { createLogger } from '../src/log.ts';
 import { instanceRoutes } from '../src/routes/route-table.ts';
 import { createSensorRateLimiter } from '../src/sensors/sensor-rate-limit.ts';
 import { type RunningInstance, startInstance } from '../src/up.ts';
-import { type CallOptions, call as callTarget, sensorKey } from './loopback-client.ts';
+import {
+  type CallOptions,
+  call as callTarget,
+  MARKER_SERVICE,
+  sensorKey,
+  writeMarkerRule,
+} from './loopback-client.ts';
 
 const adminPassword = 'Quartz-Lantern-Orbit-2291';
 const userPassword = 'Basalt-Meadow-Cipher-7730';
@@ -253,28 +259,7 @@ describe('palisade up security on loopback', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'palisade-security-'));
-    // One Sigma rule, from a rules folder as `palisade up --rules` reads it: a service installed
-    // under a marker name. Each matching event is one alert on the computer that logged it.
-    const rules = join(dir, 'rules');
-    await mkdir(rules);
-    await writeFile(
-      join(rules, 'marker-service.yml'),
-      [
-        'title: Palisade test marker service installed',
-        'id: 5d0c1c9e-8a1f-4f52-9d0b-2b7f3f1d0a11',
-        'status: test',
-        'logsource:',
-        '  product: windows',
-        '  service: system',
-        'detection:',
-        '  selection:',
-        '    EventID: 7045',
-        "    ServiceName: 'palisade-marker'",
-        '  condition: selection',
-        'level: high',
-        '',
-      ].join('\n'),
-    );
+    const rules = await writeMarkerRule(dir);
     const loaded = loadSigmaPaths([rules]);
     expect(loaded.diagnostics).toEqual([]);
     instance = await startInstance({
@@ -466,7 +451,7 @@ describe('palisade up security on loopback', () => {
           EventRecordID: record,
           TimeCreated: { '#attributes': { SystemTime: new Date(Date.now() - 60_000).toISOString() } },
         },
-        EventData: { ServiceName: 'palisade-marker', ImagePath: `C:\\Windows\\marker-${record}.exe` },
+        EventData: { ServiceName: MARKER_SERVICE, ImagePath: `C:\\Windows\\marker-${record}.exe` },
       },
     });
 
