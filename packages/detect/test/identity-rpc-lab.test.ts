@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { normaliseCapture } from '@palisade/schema';
 import { describe, expect, it } from 'vitest';
 import { type Alert, compileRuleSet, identityDetectors, scanFiles } from '../src/index.ts';
+import { type LabWindow, readMarkers } from './lab-expectations.ts';
 
 const lab = resolve(import.meta.dirname, '../../../../shared/corpus/testbed-samples');
 const missing = existsSync(join(lab, 'testbed-smb21-cleartext.pcap'))
@@ -30,19 +31,7 @@ async function testModeAlerts(pcap: string): Promise<Alert[]> {
   return alerts;
 }
 
-/** markers.txt: `<UTC time> <attack> start|end`, one line each. */
-function readMarkers(file: string): Map<string, [number, number]> {
-  const out = new Map<string, [number, number]>();
-  for (const line of readFileSync(file, 'utf8').trim().split('\n')) {
-    const [time, name, edge] = line.split(' ') as [string, string, string];
-    const w = out.get(name) ?? [0, 0];
-    w[edge === 'start' ? 0 : 1] = Date.parse(time);
-    out.set(name, w);
-  }
-  return out;
-}
-
-const within = (time: string, [start, end]: [number, number]) =>
+const within = (time: string, [start, end]: LabWindow) =>
   Date.parse(time) >= start && Date.parse(time) <= end;
 
 const who = (a: Alert) => JSON.stringify([a.externalId, a.entities?.ips, a.entities?.accounts]);
@@ -94,7 +83,7 @@ describe.skipIf(missing !== undefined)('remote execution in the lab recordings',
   it('claims no 2019 in the default capture: psexec.py and smbexec.py show only their session setups', async () => {
     const windows = readMarkers(join(lab, 'attacks/markers.txt'));
     const alerts = await testModeAlerts('testbed-default.pcap');
-    const execution = [windows.get('psexec'), windows.get('smbexec')] as [number, number][];
+    const execution = [windows.get('psexec'), windows.get('smbexec')] as LabWindow[];
     expect(alerts.filter((a) => execution.some((w) => within(a.timestamp, w)))).toEqual([]);
     expect(alerts.map((a) => a.externalId)).not.toContain(2019);
     const { rows } = normaliseCapture(readFileSync(join(lab, 'testbed-default.pcap')));
