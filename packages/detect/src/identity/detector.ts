@@ -114,15 +114,36 @@ export function accountLabel(row: TableRow): string {
 }
 
 /** Ticket encryption types offline cracking favours: DES (1, 3) and RC4-HMAC (0x17, 0x18). RFC 3961, RFC 4757. */
-const weakEncryptionTypes = new Set([0x1, 0x3, 0x17, 0x18]);
+/**
+ * Kerberos encryption types by strength: DES 1, RC4 2, AES 3 (RFC 3961, 3962, 8009; RFC 4757).
+ * Other types are not judged.
+ */
+const etypeStrengths: ReadonlyMap<number, number> = new Map([
+  [0x1, 1],
+  [0x3, 1],
+  [0x17, 2],
+  [0x18, 2],
+  [0x11, 3],
+  [0x12, 3],
+  [0x13, 3],
+  [0x14, 3],
+]);
+/** The strength of an AES type, the strongest. */
+export const AES_STRENGTH = 3;
 
-/** Whether a Kerberos row's ticket is RC4- or DES-encrypted (`TicketEncryptionType` like `0x17`). */
-export function isWeakTicket(row: TableRow): boolean {
-  const v = extra(row, 'TicketEncryptionType').trim();
+/** The strength of an encryption type written as the normalisers write it (`0x17`, or `23`). */
+export function etypeStrength(value: string): number | undefined {
+  const v = value.trim();
   const n = /^0x[0-9a-f]+$/i.test(v)
     ? Number.parseInt(v.slice(2), 16)
     : /^\d+$/.test(v)
       ? Number(v)
       : Number.NaN;
-  return weakEncryptionTypes.has(n);
+  return etypeStrengths.get(n);
+}
+
+/** Whether a Kerberos row's ticket is RC4- or DES-encrypted (`TicketEncryptionType` like `0x17`). */
+export function isWeakTicket(row: TableRow): boolean {
+  const strength = etypeStrength(extra(row, 'TicketEncryptionType'));
+  return strength !== undefined && strength < AES_STRENGTH;
 }

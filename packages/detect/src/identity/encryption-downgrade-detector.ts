@@ -9,8 +9,10 @@
 //   strongest key, so an RC4 TGT in an AES realm was made elsewhere — with the krbtgt hash.
 import { LogonAction, type TableRow } from '@palisade/schema';
 import {
+  AES_STRENGTH,
   accountLabel,
   type DetectorMeta,
+  etypeStrength,
   extra,
   type IdentityDetector,
   noFindings,
@@ -36,17 +38,6 @@ const etypeNames: Readonly<Record<string, string>> = {
   '0x14': 'AES256-SHA384',
   '0x17': 'RC4',
   '0x18': 'RC4-EXP',
-};
-/** Strength rank: AES above RC4 above DES; unknown types are not judged. */
-const strength: Readonly<Record<string, number>> = {
-  '0x1': 1,
-  '0x3': 1,
-  '0x17': 2,
-  '0x18': 2,
-  '0x11': 3,
-  '0x12': 3,
-  '0x13': 3,
-  '0x14': 3,
 };
 const named = (etype: string) => `${etypeNames[etype] ?? etype} (${etype})`;
 
@@ -75,10 +66,10 @@ export const overPassTheHashDetector: IdentityDetector = {
         if (!isKerberos(row) || extra(row, 'KerberosRequest') !== 'AS') return noFindings;
         if (text(row, 'ActionType') !== LogonAction.success) return noFindings;
         const etype = extra(row, 'PreAuthEncryptionType');
-        const rank = strength[etype];
+        const rank = etypeStrength(etype);
         const account = canonicalAccount(text(row, 'AccountName'));
         if (!rank || !account) return noFindings;
-        if (rank === 3) {
+        if (rank === AES_STRENGTH) {
           setRecent(strong, account, { time, etype }, ACCOUNTS);
           return noFindings;
         }
@@ -142,7 +133,8 @@ export const goldenTicketDowngradeDetector: IdentityDetector = {
           const realm = tgtRealm(extra(row, 'ServiceName')) || text(row, 'AccountDomain').toUpperCase();
           const etype = extra(row, 'TgtEncryptionType');
           const known = realmEtype.get(realm);
-          if (realm && strength[etype] && (!known || (strength[etype] ?? 0) > (strength[known] ?? 0)))
+          const rank = etypeStrength(etype);
+          if (realm && rank && (!known || rank > (etypeStrength(known) ?? 0)))
             setRecent(realmEtype, realm, etype, REALMS);
         }
         if (extra(row, 'KerberosRequest') !== 'TGS') return noFindings;
@@ -151,8 +143,8 @@ export const goldenTicketDowngradeDetector: IdentityDetector = {
         const etype = extra(row, 'PresentedTicketEncryptionType');
         if (!presented || !realm || issued.has(presented)) return noFindings;
         const usual = realmEtype.get(realm);
-        const rank = strength[etype];
-        if (!usual || !rank || rank >= (strength[usual] ?? 0)) return noFindings;
+        const rank = etypeStrength(etype);
+        if (!usual || !rank || rank >= (etypeStrength(usual) ?? 0)) return noFindings;
         const ip = text(row, 'IPAddress');
         const who = accountLabel(row);
         if (!cooldown.take(`${presented}|${ip}`, time)) return noFindings;
