@@ -8,6 +8,7 @@
 //   - DNS answers: PTR records (address → name) and A/AAAA records (name → address).
 // Self-descriptions win over third-party answers; the latest of the same rank wins. Names are
 // what the traffic shows (a NetBIOS name or a DNS name), never guessed.
+import { LogonAction } from '../action-types.ts';
 import type { Dynamic, TableRow } from '../rows.ts';
 
 /** How a name was learned, strongest first. */
@@ -70,7 +71,7 @@ export class DeviceNames {
     if (
       v.Protocol === 'Kerberos' &&
       extra.KerberosRequest === 'AS' &&
-      v.ActionType === 'LogonSuccess' &&
+      v.ActionType === LogonAction.success &&
       account.endsWith('$')
     )
       this.learn(ip, account.slice(0, -1), 'kerberos');
