@@ -1,15 +1,17 @@
-// Usage: node tools/build.mjs
-// Bundles the palisade command into dist/palisade.mjs (one file, Node 20+, source map beside it).
+// Usage: node tools/build.mjs [OUTFILE]
+// Bundles the palisade command into dist/palisade.mjs, or OUTFILE (tests bundle into a temporary
+// folder): one file, Node 20+, source map beside it.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const outfile = resolve(process.argv[2] ?? join(root, 'dist/palisade.mjs'));
 
-// Native addons cannot be bundled. They stay external, imported by their path relative to dist/,
+// Native addons cannot be bundled. They stay external, imported by their path relative to the bundle,
 // resolved from the workspace package that depends on them (npm may install one under it).
 const nativeAddons = {
   name: 'native-addons',
@@ -21,7 +23,7 @@ const nativeAddons = {
     };
     b.onResolve({ filter: /^(@duckdb\/node-api|better-sqlite3|@node-rs\/argon2)$/ }, (args) => {
       const resolved = createRequire(join(root, owners[args.path], 'package.json')).resolve(args.path);
-      const path = relative(join(root, 'dist'), resolved).split(sep).join('/');
+      const path = relative(dirname(outfile), resolved).split(sep).join('/');
       return { path: path.startsWith('.') ? path : `./${path}`, external: true };
     });
   },
@@ -29,7 +31,7 @@ const nativeAddons = {
 
 await build({
   entryPoints: [join(root, 'packages/cli/src/main.ts')],
-  outfile: join(root, 'dist/palisade.mjs'),
+  outfile,
   bundle: true,
   platform: 'node',
   target: 'node20',

@@ -33,6 +33,12 @@ export const levels = ['informational', 'low', 'medium', 'high', 'critical'] as 
 export const captureFormats = ['text', 'json'] as const;
 export type CaptureFormat = (typeof captureFormats)[number];
 
+const DIR_OPTION: OptionSpec = {
+  name: 'dir',
+  type: 'string',
+  help: "the sensor's directory: credentials, configuration, buffer (default PALISADE_SENSOR_DIR, else /var/lib/palisade-sensor or C:\\ProgramData\\Palisade\\Sensor)",
+};
+
 export const commands: readonly CommandSpec[] = [
   {
     path: ['up'],
@@ -244,6 +250,85 @@ export const commands: readonly CommandSpec[] = [
       'or SIGTERM stops the capture, finishes open exchanges and prints the final counters.',
       'Exit codes: 0 stopped; 1 tcpdump could not run or failed while capturing, or its output',
       '  was damaged; 2 bad command line, filter, interface or configuration file.',
+    ].join('\n'),
+  },
+  {
+    path: ['sensor', 'register'],
+    usage:
+      'palisade sensor register --server URL [--access-key KEY] [--proxy URL] [--ca-file FILE] [--type endpoint|standalone] [--dir DIR]',
+    summary: 'register this host with an instance using the access key, and keep its certificate',
+    minArgs: 0,
+    options: [
+      { name: 'server', type: 'string', help: 'the instance, e.g. https://palisade.corp.example.com:8443' },
+      {
+        name: 'access-key',
+        type: 'string',
+        help: "the instance's access key (Settings › Sensors); PALISADE_ACCESS_KEY keeps it out of the process list",
+      },
+      {
+        name: 'proxy',
+        type: 'string',
+        help: 'an HTTP proxy to reach the instance through (CONNECT); default HTTPS_PROXY',
+      },
+      {
+        name: 'ca-file',
+        type: 'string',
+        help: "the instance CA's certificate (PEM) to trust for registration; default the system's CAs",
+      },
+      {
+        name: 'type',
+        type: 'string',
+        values: ['endpoint', 'standalone'],
+        help: 'what a host that is not a domain controller registers as (default endpoint); a DC is always a DC sensor',
+      },
+      DIR_OPTION,
+    ],
+    details: [
+      'Makes a P-256 key on this host, sends a certificate request with the host facts (name,',
+      'OS, version, domain, role) and the access key, and keeps the key, the certificate and the',
+      "instance CA in the sensor's directory, readable by their owner only. The access key is",
+      'not kept: every later call presents the certificate (mTLS). Whether the host is a domain',
+      'controller is found by itself: the NTDS service on Windows, `server role = active',
+      "directory domain controller` in Samba's smb.conf. Exit codes: 0 registered; 1 the",
+      'instance refused or could not be reached (the reason is printed); 2 bad command line.',
+    ].join('\n'),
+  },
+  {
+    path: ['sensor', 'run'],
+    usage: 'palisade sensor run [--dir DIR]',
+    summary: 'run the sensor: read its sources, buffer on disk, deliver to the instance over mTLS',
+    minArgs: 0,
+    options: [DIR_OPTION],
+    details: [
+      "Runs the sources of the sensor's type (config.json in its directory adds or changes",
+      'them; the instance can switch them off): EVTX files, Windows event channels, Samba audit',
+      'logs, network capture, directory sync over LDAP, the Linux audit log and the host',
+      "inventory. Every chunk read is written to the buffer in the sensor's directory before it",
+      'is sent and deleted only after the instance acknowledged it, so nothing is lost when the',
+      'instance is away or the sensor stops; each source resumes where its last buffered chunk',
+      'ended. Progress is logged as JSON lines on stderr. SIGINT or SIGTERM stops it.',
+    ].join('\n'),
+  },
+  {
+    path: ['sensor', 'status'],
+    usage: 'palisade sensor status [--dir DIR] [--json]',
+    summary: 'show what the sensor is registered to, its sources, lag, buffer and last error',
+    minArgs: 0,
+    options: [DIR_OPTION, { name: 'json', type: 'boolean', help: 'print the status as JSON' }],
+    details: "Reads the sensor's directory; the running sensor updates its status every 2 s.",
+  },
+  {
+    path: ['sensor', 'doctor'],
+    usage: 'palisade sensor doctor [--dir DIR] [--json]',
+    summary: "check this host's prerequisites: server, certificate, clock, audit settings, capture",
+    minArgs: 0,
+    options: [DIR_OPTION, { name: 'json', type: 'boolean', help: 'print the checks as JSON' }],
+    details: [
+      'Checks the registration and its file permissions, the certificate, that the instance is',
+      'reachable (directly or through the proxy) and accepts the certificate, the clock against',
+      "the instance's, the audit settings (Samba's JSON audit log levels, or Windows' advanced",
+      'audit policy on a DC), permission to capture, and teamed or bonded network adapters.',
+      'Exit codes: 0 nothing failed (warnings may be printed); 1 a check failed.',
     ].join('\n'),
   },
 ];

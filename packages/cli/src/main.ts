@@ -6,6 +6,7 @@ import { type CommandSpec, commands, type DumpFormat, ExitCode, type OptionValue
 import { dumpEvtx } from './evtx-dump.ts';
 import { type Output, processOutput } from './output.ts';
 import { runScan } from './scan-command.ts';
+import { runSensorDoctor, runSensorRegister, runSensorRun, runSensorStatus } from './sensor-command.ts';
 import { runUp } from './up-command.ts';
 
 declare const PALISADE_VERSION: string;
@@ -18,6 +19,10 @@ const handlers: Record<string, Handler> = {
   scan: (args, options, out) => runScan(args, options, out),
   capture: (args, options, out) => runCapture(args, options, out),
   up: (args, options, out) => runUp(args, options, out),
+  'sensor register': (_args, options, out) => runSensorRegister(options, out),
+  'sensor run': (_args, options, out) => runSensorRun(options, out),
+  'sensor status': (_args, options, out) => runSensorStatus(options, out),
+  'sensor doctor': (_args, options, out) => runSensorDoctor(options, out),
 };
 
 /** Runs the command line `argv` (without node and script) and returns the exit code. */

@@ -1,3 +1,49 @@
 // Public surface of @palisade/sensor.
+export {
+  checkConfigFile,
+  defaultSensorDir,
+  defaultSources,
+  loadSensorConfig,
+  type SensorConfig,
+  SensorConfigError,
+  type SourceName,
+  type SourceSettings,
+  sensorDirOf,
+  sensorEnv,
+  sourceNames,
+} from './config.ts';
+export { type BufferedBatch, type BufferStats, DeliveryBuffer } from './delivery-buffer.ts';
+export {
+  type CommandRunner,
+  type HostFacts,
+  type HostProbe,
+  hostProbe,
+  parseSambaGlobals,
+  readHostFacts,
+  type SensorKind,
+  sensorKindOf,
+  sensorKinds,
+  sensorKindTitles,
+} from './host-facts.ts';
+export {
+  type Registration,
+  RegistrationError,
+  readSensorIdentity,
+  registerSensor,
+  type SensorIdentity,
+  sensorChannel,
+  sensorFiles,
+} from './registration.ts';
+export {
+  checkSambaAudit,
+  parseSambaLogLevel,
+  requiredSambaAudit,
+  sambaAuditFiles,
+} from './samba-settings.ts';
+export { type RunningSensor, startSensor } from './sensor-app.ts';
+export { type DoctorCheck, parseAuditpol, runDoctor } from './sensor-doctor.ts';
+export { type RunnerEvent, type RunnerStatus, SensorRunner } from './sensor-runner.ts';
+export { ChannelError, ServerChannel } from './server-channel.ts';
 export type { Checkpoint, Source, SourceChunk, SourceContext, SourceHealthIssue } from './source.ts';
 export { chunkLimits } from './source.ts';
+export { CaptureSource } from './sources/capture-source.ts';

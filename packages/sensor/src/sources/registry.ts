@@ -1,0 +1,60 @@
+// The sources a sensor can run, by name: each turns its settings into Source instances. The sensor
+// reads this map; a new source is one entry here and one section in the configuration.
+import type { SourceName, SourceSettings } from '../config.ts';
+import type { Source } from '../source.ts';
+import { CaptureSource } from './capture-source.ts';
+
+export interface BuiltSources {
+  readonly sources: Source[];
+  /** Heartbeat members the sources contribute (capture counters). */
+  readonly heartbeat: () => Record<string, unknown>;
+}
+
+type Factory<N extends SourceName> = (
+  settings: NonNullable<SourceSettings[N]>,
+) => Promise<Source[]> | Source[];
+
+export const sourceFactories: { [N in SourceName]?: Factory<N> } = {
+  capture: (settings) => [
+    new CaptureSource({
+      interface: settings.interface,
+      filter: settings.filter,
+      dcAddresses: settings.dcAddresses,
+      snapLength: settings.snapLength,
+      command: settings.command,
+    }),
+  ],
+};
+
+/** Builds the enabled sources; `enabled` is the instance's switch per source (true when absent). */
+export async function buildSources(
+  settings: SourceSettings,
+  enabled: Partial<Record<SourceName, boolean>>,
+): Promise<BuiltSources> {
+  const sources: Source[] = [];
+  for (const [name, section] of Object.entries(settings) as [SourceName, { enabled?: boolean }][]) {
+    if (!section || section.enabled === false || enabled[name] === false) continue;
+    const factory = sourceFactories[name] as Factory<SourceName> | undefined;
+    if (!factory) throw new Error(`the ${name} source is not part of this sensor build`);
+    sources.push(...(await factory(section as never)));
+  }
+  return {
+    sources,
+    heartbeat: () => {
+      const capture = sources.filter((s): s is CaptureSource => s instanceof CaptureSource);
+      if (capture.length === 0) return {};
+      const parts = capture.map((c) => c.health());
+      const sum = (pick: (h: (typeof parts)[number]) => number | undefined) =>
+        parts.reduce((total, h) => total + (pick(h) ?? 0), 0);
+      const failing = parts.find((h) => h.failing);
+      return {
+        capture: {
+          packetsReceived: sum((h) => h.packetsReceived),
+          packetsDropped: sum((h) => h.packetsDropped),
+          failing: failing !== undefined,
+          ...(failing?.error ? { error: failing.error } : {}),
+        },
+      };
+    },
+  };
+}
