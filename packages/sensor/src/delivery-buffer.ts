@@ -33,6 +33,7 @@ export interface BufferStats {
 
 interface Entry {
   readonly seq: number;
+  readonly records: number;
   readonly sourceId: string;
   readonly checkpoint: Checkpoint;
   readonly bytes: number;
@@ -88,6 +89,7 @@ export class DeliveryBuffer {
       const { size } = await stat(path);
       buffer.#add({
         seq: batch.seq,
+        records: batch.rows.length + batch.events.length,
         sourceId: batch.sourceId,
         checkpoint: batch.checkpoint,
         bytes: size,
@@ -135,7 +137,14 @@ export class DeliveryBuffer {
     const text = JSON.stringify(batch);
     const name = `${String(seq).padStart(seqWidth, '0')}${batchSuffix}`;
     const bytes = await writeDurably(join(this.#dir, 'batches'), name, text);
-    this.#add({ seq, sourceId, checkpoint: chunk.checkpoint, bytes, bufferedAt: batch.bufferedAt });
+    this.#add({
+      seq,
+      records: chunk.rows.length + chunk.events.length,
+      sourceId,
+      checkpoint: chunk.checkpoint,
+      bytes,
+      bufferedAt: batch.bufferedAt,
+    });
     return batch;
   }
 
@@ -144,6 +153,23 @@ export class DeliveryBuffer {
     const first = this.#entries.values().next();
     if (first.done) return undefined;
     return JSON.parse(await readFile(this.#path(first.value.seq), 'utf8')) as BufferedBatch;
+  }
+
+  /**
+   * The oldest buffered batches, in order: at most `limit` of them and `maxRecords` records in all
+   * (always at least one when the buffer is not empty).
+   */
+  async oldestBatches(limit: number, maxRecords: number): Promise<BufferedBatch[]> {
+    const picked: Entry[] = [];
+    let records = 0;
+    for (const entry of this.#entries.values()) {
+      if (picked.length > 0 && (picked.length >= limit || records + entry.records > maxRecords)) break;
+      picked.push(entry);
+      records += entry.records;
+    }
+    return Promise.all(
+      picked.map(async (entry) => JSON.parse(await readFile(this.#path(entry.seq), 'utf8')) as BufferedBatch),
+    );
   }
 
   /** Resolves when a batch is added (or at once when there is one). */

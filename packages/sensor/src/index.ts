@@ -45,5 +45,5 @@ export { type DoctorCheck, parseAuditpol, runDoctor } from './sensor-doctor.ts';
 export { type RunnerEvent, type RunnerStatus, SensorRunner } from './sensor-runner.ts';
 export { ChannelError, ServerChannel } from './server-channel.ts';
 export type { Checkpoint, Source, SourceChunk, SourceContext, SourceHealthIssue } from './source.ts';
-export { chunkLimits } from './source.ts';
+export { chunkLimits, deliveryLimits } from './source.ts';
 export { CaptureSource } from './sources/capture-source.ts';

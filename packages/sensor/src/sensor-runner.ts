@@ -8,7 +8,7 @@ import { open, rename } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BufferedBatch, DeliveryBuffer } from './delivery-buffer.ts';
 import { ChannelError, type ChannelReply, type ServerChannel } from './server-channel.ts';
-import type { Source, SourceHealthIssue } from './source.ts';
+import { deliveryLimits, type Source, type SourceHealthIssue } from './source.ts';
 
 /** What the runner reports about itself (status file, logs). */
 export type RunnerEvent =
@@ -200,13 +200,23 @@ export class SensorRunner {
   async #deliver(signal: AbortSignal): Promise<void> {
     const { buffer, channel } = this.#options;
     let attempt = 0;
+    /** After the server refused a request of several batches: send one at a time to find the bad one. */
+    let oneByOne = 0;
     while (!signal.aborted) {
       await buffer.whenNotEmpty(signal);
       if (signal.aborted) return;
-      const batch = await buffer.oldest();
-      if (!batch) continue;
-      const outcome = await this.#send(channel, batch);
+      const batches = await buffer.oldestBatches(
+        oneByOne > 0 ? 1 : deliveryLimits.batchesPerRequest,
+        deliveryLimits.recordsPerRequest,
+      );
+      if (batches.length === 0) continue;
+      const outcome = await this.#send(channel, batches);
+      if (outcome.kind === 'split') {
+        oneByOne = batches.length;
+        continue;
+      }
       if (outcome.kind === 'done') {
+        oneByOne = Math.max(0, oneByOne - batches.length);
         attempt = 0;
         this.#own.delete('delivery');
         continue;
@@ -222,51 +232,72 @@ export class SensorRunner {
     }
   }
 
+  /** Sends buffered batches in one request (one batch alone in the single-batch form). */
   async #send(
     channel: ServerChannel,
-    batch: BufferedBatch,
-  ): Promise<{ kind: 'done' } | { kind: 'retry'; reason: string; retryAfterMs?: number }> {
-    const records = batch.rows.length + batch.events.length;
-    if (records === 0) {
-      // Only the source's position moved (e.g. past a corrupt record): nothing to send.
-      await this.#options.buffer.acknowledge(batch.seq);
-      return { kind: 'done' };
-    }
+    batches: readonly BufferedBatch[],
+  ): Promise<
+    { kind: 'done' } | { kind: 'split' } | { kind: 'retry'; reason: string; retryAfterMs?: number }
+  > {
+    const { buffer } = this.#options;
+    const records = (b: BufferedBatch) => b.rows.length + b.events.length;
+    // Only the source's position moved (e.g. past a corrupt record): nothing to send.
+    const empty = batches.filter((b) => records(b) === 0);
+    for (const b of empty) await buffer.acknowledge(b.seq);
+    const sending = batches.filter((b) => records(b) > 0);
+    if (sending.length === 0) return { kind: 'done' };
+    const part = (b: BufferedBatch) => ({ batchId: b.batchId, rows: b.rows, events: b.events });
     let reply: ChannelReply;
     try {
-      reply = await channel.call('POST', '/api/sensor/batches', {
-        batchId: batch.batchId,
-        rows: batch.rows,
-        events: batch.events,
-      });
+      reply = await channel.call(
+        'POST',
+        '/api/sensor/batches',
+        sending.length === 1 ? part(sending[0] as BufferedBatch) : { batches: sending.map(part) },
+      );
     } catch (error) {
       const reason = error instanceof ChannelError ? error.message : `delivery failed: ${String(error)}`;
       return { kind: 'retry', reason };
     }
     if (reply.status === 200) {
-      const ack = reply.body as { duplicate?: boolean; rejectedCount?: number; rejected?: unknown[] };
-      await this.#options.buffer.acknowledge(batch.seq);
-      this.#delivered.batches++;
-      this.#delivered.records += records;
-      this.#delivered.lastAt = new Date().toISOString();
-      const rejected = ack?.rejectedCount ?? 0;
-      if (rejected > 0) {
-        this.#failed(
-          `the server refused ${rejected} of ${records} records of batch ${batch.batchId} from ${batch.sourceId}: ${JSON.stringify(ack.rejected?.[0])}`,
-        );
+      const body = reply.body as { acks?: unknown } | undefined;
+      const acks = (sending.length === 1 ? [body] : Array.isArray(body?.acks) ? body.acks : []) as {
+        batchId?: string;
+        duplicate?: boolean;
+        rejectedCount?: number;
+        rejected?: unknown[];
+      }[];
+      if (acks.length !== sending.length)
+        return {
+          kind: 'retry',
+          reason: `the server acknowledged ${acks.length} of ${sending.length} batches`,
+        };
+      for (const [k, batch] of sending.entries()) {
+        const ack = acks[k];
+        await buffer.acknowledge(batch.seq);
+        this.#delivered.batches++;
+        this.#delivered.records += records(batch);
+        this.#delivered.lastAt = new Date().toISOString();
+        const rejected = ack?.rejectedCount ?? 0;
+        if (rejected > 0) {
+          this.#failed(
+            `the server refused ${rejected} of ${records(batch)} records of batch ${batch.batchId} from ${batch.sourceId}: ${JSON.stringify(ack?.rejected?.[0])}`,
+          );
+        }
+        this.#emit({
+          kind: 'acknowledged',
+          batchId: batch.batchId,
+          records: records(batch),
+          duplicate: ack?.duplicate === true,
+          rejected,
+        });
       }
-      this.#emit({
-        kind: 'acknowledged',
-        batchId: batch.batchId,
-        records,
-        duplicate: ack?.duplicate === true,
-        rejected,
-      });
       return { kind: 'done' };
     }
     if (reply.status === 400 || reply.status === 413 || reply.status === 422) {
+      if (sending.length > 1) return { kind: 'split' };
       // Sending it again cannot help: keep it aside, say so, and go on with the next one.
-      const path = await this.#options.buffer.refuse(batch.seq);
+      const batch = sending[0] as BufferedBatch;
+      const path = await buffer.refuse(batch.seq);
       this.#own.set('delivery-refused', {
         code: 'sensor/batch-refused',
         message: `the server refused batch ${batch.batchId} of ${batch.sourceId} (${reply.status}): kept in ${path}`,
@@ -279,7 +310,7 @@ export class SensorRunner {
     const reason =
       reply.status === 401 || reply.status === 403
         ? `the server refused this sensor's certificate (${reply.status}); was the sensor deleted? Register it again`
-        : `the server answered ${reply.status} to batch ${batch.batchId}`;
+        : `the server answered ${reply.status} to ${sending.length} batches`;
     this.#own.set('delivery', { code: 'sensor/delivery-failing', message: reason });
     return {
       kind: 'retry',

@@ -61,3 +61,13 @@ export interface Source<C extends Checkpoint = Checkpoint> {
 }
 
 export const chunkLimits = { maxChunkRecords: 1_000, maxChunkDelayMs: 1_000 } as const;
+
+/**
+ * How the sensor sends its buffer: each chunk is one batch; up to `batchesPerRequest` buffered
+ * batches (at most `recordsPerRequest` records in all) go in one request, acknowledged together.
+ */
+export const deliveryLimits = {
+  recordsPerBatch: chunkLimits.maxChunkRecords,
+  batchesPerRequest: 8,
+  recordsPerRequest: 10_000,
+} as const;

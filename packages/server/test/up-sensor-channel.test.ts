@@ -377,6 +377,54 @@ describe('sensor configuration, actions and health on loopback', () => {
     expect(other.status).toBe(200);
   }, 60_000);
 
+  it('takes several batches in one request, acknowledges each in order, and names a bad member by its place', async () => {
+    const row = (n: number) => ({
+      table: 'IdentityLogonEvents',
+      values: { Timestamp: `2026-11-22T09:00:0${n}.000Z`, ActionType: 'LogonSuccess', AccountName: `u${n}` },
+    });
+    const sensor = await registerSensor('several');
+    const first = await call('/api/sensor/batches', {
+      ...jsonBody({
+        batches: [
+          { batchId: 'm-1', rows: [row(1), row(2)] },
+          { batchId: 'm-2', rows: [row(3)] },
+          // The same id again in the request: stored once, the second answered as a duplicate.
+          { batchId: 'm-1', rows: [row(1), row(2)] },
+        ],
+      }),
+      tls: sensor.tls,
+    });
+    expect(first.status, first.text).toBe(200);
+    expect(
+      first.json.acks.map((a: { batchId: string; duplicate: boolean }) => [a.batchId, a.duplicate]),
+    ).toEqual([
+      ['m-1', false],
+      ['m-2', false],
+      ['m-1', true],
+    ]);
+    expect(first.json.acks[0].accepted).toEqual({ rows: 2, events: 0 });
+    // Sent again after a lost answer: nothing stored twice.
+    const again = await call('/api/sensor/batches', {
+      ...jsonBody({ batches: [{ batchId: 'm-2', rows: [row(3)] }] }),
+      tls: sensor.tls,
+    });
+    expect(again.json.acks[0]).toMatchObject({ batchId: 'm-2', duplicate: true });
+
+    const bad = await call('/api/sensor/batches', {
+      ...jsonBody({ batches: [{ batchId: 'm-3', rows: [] }, { rows: 'no' }] }),
+      tls: sensor.tls,
+    });
+    expect(bad.status).toBe(400);
+    const pointers = bad.json.errors.map((e: { pointer: string }) => e.pointer).sort();
+    expect(pointers).toEqual(['#/batches/1/batchId', '#/batches/1/rows']);
+    const tooMany = await call('/api/sensor/batches', {
+      ...jsonBody({ batches: Array.from({ length: 17 }, (_, i) => ({ batchId: `t-${i}` })) }),
+      tls: sensor.tls,
+    });
+    expect(tooMany.status).toBe(400);
+    expect(tooMany.text).toContain('an array of 1 to 16 batches');
+  }, 60_000);
+
   it('runs maintenance: retention, and the server certificate kept while current', async () => {
     const result = await instance.maintain();
     expect(result.serverCertificate).toBe('current');

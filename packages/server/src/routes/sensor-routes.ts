@@ -9,6 +9,7 @@ import { applyODataQuery } from '../api/odata-evaluate.ts';
 import type { JsonSchema } from '../api/openapi.ts';
 import { type BodyIssue, problemFromBodyIssues, problemFromODataErrors } from '../api/problem.ts';
 import { fail, failWith, json, type Route, type RouteRequest } from '../http/route.ts';
+import type { SensorBatch } from '../pipeline.ts';
 import { generateAccessKey, verifyAccessKey } from '../pki/access-key.ts';
 import { signSensorCsr } from '../pki/ca.ts';
 import { normalizeSerialNumber } from '../pki/revocation.ts';
@@ -21,6 +22,12 @@ export const accessKeyHeader = 'x-palisade-access-key';
 
 /** Sensor batches may be large; past this they are refused with 413 (split them). */
 export const batchBodyLimit = 64 * 1_048_576;
+
+/**
+ * A sensor may send several buffered batches in one request (`{ batches: [...] }`), so one round
+ * trip and one group commit carry them; they are acknowledged together, in order.
+ */
+export const maxBatchesPerRequest = 16;
 
 /** A sensor silent for longer than this shows as Disconnected (MDI's Sensors page, reference §2.4). */
 export const sensorSilenceMs = 10 * 60_000;
@@ -133,7 +140,7 @@ const registrationSchema: JsonSchema = {
   },
 };
 
-const batchSchema: JsonSchema = {
+const oneBatchSchema: JsonSchema = {
   type: 'object',
   required: ['batchId'],
   properties: {
@@ -148,6 +155,19 @@ const batchSchema: JsonSchema = {
     },
     events: { type: 'array', items: { type: 'object' }, description: 'raw Windows events as JSON' },
   },
+};
+
+const batchSchema: JsonSchema = {
+  oneOf: [
+    oneBatchSchema,
+    {
+      type: 'object',
+      required: ['batches'],
+      properties: {
+        batches: { type: 'array', minItems: 1, maxItems: maxBatchesPerRequest, items: oneBatchSchema },
+      },
+    },
+  ],
 };
 
 const ackSchema: JsonSchema = {
@@ -305,21 +325,43 @@ export function sensorRoutes(context: RouteContext): Route[] {
       async handler(request) {
         limitSensor(context, request);
         const sensorId = request.sensor?.sensorId ?? '';
-        const r = reader(request.body);
-        const batchId = field(r, 'batchId', 'a batch id of 1 to 256 characters', isBatchId, true);
-        const rows = field(r, 'rows', 'an array of rows', isArray, false) ?? [];
-        const events = field(r, 'events', 'an array of raw events', isArray, false) ?? [];
-        if (r.issues.length > 0 || batchId === undefined)
-          failWith(problemFromBodyIssues(r.issues, request.url.pathname));
-        // Batch ids are the sensor's own; the store's are per instance, so they are namespaced.
-        const ack = await context.pipeline.ingest({
-          batchId: `${sensorId}:${batchId}`,
-          sensorId,
-          rows,
-          events,
+        const body = request.body as { batches?: unknown } | undefined;
+        const several = typeof body === 'object' && body !== null && 'batches' in body;
+        const parts = several ? body.batches : [request.body];
+        if (!Array.isArray(parts) || parts.length === 0 || parts.length > maxBatchesPerRequest) {
+          failWith(
+            problemFromBodyIssues(
+              [
+                {
+                  path: ['batches'],
+                  expected: `an array of 1 to ${maxBatchesPerRequest} batches`,
+                  found: describe(parts),
+                  code: 'body/type-mismatch',
+                },
+              ],
+              request.url.pathname,
+            ),
+          );
+        }
+        const batches: SensorBatch[] = [];
+        const issues: BodyIssue[] = [];
+        parts.forEach((part, index) => {
+          const r = reader(part);
+          const batchId = field(r, 'batchId', 'a batch id of 1 to 256 characters', isBatchId, true);
+          const rows = field(r, 'rows', 'an array of rows', isArray, false) ?? [];
+          const events = field(r, 'events', 'an array of raw events', isArray, false) ?? [];
+          const at = several ? ['batches', index] : [];
+          issues.push(...r.issues.map((issue) => ({ ...issue, path: [...at, ...issue.path] })));
+          // Batch ids are the sensor's own; the store's are per instance, so they are namespaced.
+          if (batchId !== undefined)
+            batches.push({ batchId: `${sensorId}:${batchId}`, sensorId, rows, events });
         });
+        if (issues.length > 0) failWith(problemFromBodyIssues(issues, request.url.pathname));
+        // Queued together, the batches of one request are detected in order and committed as one group.
+        const acks = await Promise.all(batches.map((batch) => context.pipeline.ingest(batch)));
         await state.sensors.heartbeat(sensorId);
-        return json(200, { ...ack, batchId });
+        const answers = acks.map((ack) => ({ ...ack, batchId: ack.batchId.slice(sensorId.length + 1) }));
+        return json(200, several ? { acks: answers } : answers[0]);
       },
     },
     {
