@@ -43,8 +43,12 @@ export interface SourceSettings {
     readonly passwordFile: string;
     readonly baseDn?: string;
     readonly caFile?: string;
+    /** The name the DC's certificate is checked against when `url` holds an address. */
+    readonly tlsServerName?: string;
     readonly startTls?: boolean;
     readonly intervalSeconds?: number;
+    /** Sensitive groups beyond the built-in ones, by name or SID. */
+    readonly sensitiveGroups?: readonly string[];
   };
   readonly auditd?: { readonly enabled?: boolean; readonly path: string };
   readonly inventory?: { readonly enabled?: boolean; readonly intervalSeconds?: number };
@@ -193,8 +197,10 @@ const sourceShapes: Record<SourceName, Record<string, Check>> = {
     'enabled?': isBoolean,
     'baseDn?': isString,
     'caFile?': isString,
+    'tlsServerName?': isString,
     'startTls?': isBoolean,
     'intervalSeconds?': isCount,
+    'sensitiveGroups?': isStrings,
   },
   auditd: { path: isString, 'enabled?': isBoolean },
   inventory: { 'enabled?': isBoolean, 'intervalSeconds?': isCount },

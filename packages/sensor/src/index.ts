@@ -47,3 +47,12 @@ export { ChannelError, ServerChannel } from './server-channel.ts';
 export type { Checkpoint, Source, SourceChunk, SourceContext, SourceHealthIssue } from './source.ts';
 export { chunkLimits, deliveryLimits } from './source.ts';
 export { CaptureSource } from './sources/capture-source.ts';
+export {
+  type DirectoryConnectionOptions,
+  DirectoryError,
+  type DirectoryErrorCode,
+  directoryErrorCodes,
+} from './sources/directory-ldap.ts';
+export type { SensitiveEntity } from './sources/directory-membership.ts';
+export { DirectorySource, type DirectorySourceOptions } from './sources/directory-source.ts';
+export type { DirectoryCheckpoint } from './sources/directory-sync.ts';

@@ -1,8 +1,11 @@
 // The sources a sensor can run, by name: each turns its settings into Source instances. The sensor
 // reads this map; a new source is one entry here and one section in the configuration.
+
+import { readFile } from 'node:fs/promises';
 import type { SourceName, SourceSettings } from '../config.ts';
 import type { Source } from '../source.ts';
 import { CaptureSource } from './capture-source.ts';
+import { DirectorySource } from './directory-source.ts';
 
 export interface BuiltSources {
   readonly sources: Source[];
@@ -24,6 +27,23 @@ export const sourceFactories: { [N in SourceName]?: Factory<N> } = {
       command: settings.command,
     }),
   ],
+  directorySync: async (settings) => {
+    // The account's password lives in its own file (0600), not in config.json.
+    const password = (await readFile(settings.passwordFile, 'utf8')).replace(/\r?\n$/, '');
+    return [
+      new DirectorySource({
+        url: settings.url,
+        bindDn: settings.bindDn,
+        password,
+        ...(settings.baseDn ? { baseDn: settings.baseDn } : {}),
+        ...(settings.caFile ? { caFile: settings.caFile } : {}),
+        ...(settings.tlsServerName ? { tlsServerName: settings.tlsServerName } : {}),
+        ...(settings.startTls ? { startTls: true } : {}),
+        ...(settings.intervalSeconds ? { intervalSeconds: settings.intervalSeconds } : {}),
+        ...(settings.sensitiveGroups ? { sensitiveGroups: settings.sensitiveGroups } : {}),
+      }),
+    ];
+  },
 };
 
 /** Builds the enabled sources; `enabled` is the instance's switch per source (true when absent). */
