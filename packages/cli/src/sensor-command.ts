@@ -76,7 +76,9 @@ export async function runSensorRegister(options: OptionValues, out: Output): Pro
     }
   }
   const dir = sensorDirOf(text(options.dir));
-  const facts = await readHostFacts(hostProbe({ windowsDomain: env.windowsDomain }));
+  const facts = await readHostFacts(
+    hostProbe({ windowsDomain: env.windowsDomain, ...(env.sambaConfig ? { sambaConfig: env.sambaConfig } : {}) }),
+  );
   const type = sensorKindOf(facts, text(options.type) === 'standalone' ? 'standalone' : 'endpoint');
   try {
     const registration = await registerSensor({
@@ -117,7 +119,8 @@ async function configOf(dir: string, name: string, out: Output) {
     out.error(`${name}: ${(error as Error).message}`);
     return undefined;
   }
-  const probe = hostProbe();
+  const env = sensorEnv();
+  const probe = hostProbe(env.sambaConfig ? { sambaConfig: env.sambaConfig } : {});
   const smb = await probe.readText(probe.sambaConfig);
   try {
     const config = await loadSensorConfig(dir, identity.registration.type, {

@@ -68,6 +68,8 @@ export const sensorEnvironment = {
   accessKey: 'PALISADE_ACCESS_KEY',
   proxy: 'HTTPS_PROXY',
   windowsDomain: 'USERDNSDOMAIN',
+  /** Samba's configuration file, when it is not /etc/samba/smb.conf. */
+  sambaConfig: 'PALISADE_SAMBA_CONFIG',
 } as const;
 
 export function defaultSensorDir(platform: NodeJS.Platform = process.platform): string {
@@ -115,6 +117,7 @@ export function sensorEnv(env: NodeJS.ProcessEnv = process.env): {
   accessKey?: string;
   proxy?: string;
   windowsDomain?: string;
+  sambaConfig?: string;
 } {
   const pick = (name: string) => {
     const value = env[name] ?? env[name.toLowerCase()];
@@ -123,7 +126,9 @@ export function sensorEnv(env: NodeJS.ProcessEnv = process.env): {
   const accessKey = pick(sensorEnvironment.accessKey);
   const proxy = pick(sensorEnvironment.proxy);
   const windowsDomain = pick(sensorEnvironment.windowsDomain);
+  const sambaConfig = pick(sensorEnvironment.sambaConfig);
   return {
+    ...(sambaConfig ? { sambaConfig } : {}),
     ...(accessKey ? { accessKey } : {}),
     ...(proxy ? { proxy } : {}),
     ...(windowsDomain ? { windowsDomain } : {}),

@@ -56,3 +56,54 @@ export {
 export type { SensitiveEntity } from './sources/directory-membership.ts';
 export { DirectorySource, type DirectorySourceOptions } from './sources/directory-source.ts';
 export type { DirectoryCheckpoint } from './sources/directory-sync.ts';
+export {
+  type EvtxFilesCheckpoint,
+  type EvtxFilesSourceOptions,
+  evtxFilesSource,
+} from './sources/evtx-files-source.ts';
+export type {
+  LineTailCheckpoint,
+  LineTailOptions,
+  TailBatch,
+  TailEvent,
+  TailLine,
+} from './sources/line-tail.ts';
+export { tailLines } from './sources/line-tail.ts';
+export {
+  type AuditdDiagnostic,
+  type AuditdDiagnosticCode,
+  AuditdNormaliser,
+  type AuditdOptions,
+  type AuditdOutput,
+  type AuditdResumePoint,
+  auditdDiagnosticCodes,
+  normaliseAuditLog,
+} from './sources/linux-auditd.ts';
+export {
+  type AuditdCheckpoint,
+  type AuditdSourceOptions,
+  auditdSource,
+} from './sources/linux-auditd-source.ts';
+export {
+  type InventoryCheckpoint,
+  type InventoryOptions,
+  inventoryHealthCodes,
+  type LinuxPaths,
+  type LinuxProbe,
+  linuxHostSource,
+  linuxPaths,
+  linuxProbe,
+  linuxSoftwareSource,
+  readHostSnapshot,
+  readSoftwareSnapshot,
+} from './sources/linux-inventory.ts';
+export { passwdFileResolver, passwdResolver, type UidResolver } from './sources/linux-passwd.ts';
+export { type SambaAuditSourceOptions, sambaAuditSource } from './sources/samba-audit-source.ts';
+export { reportTailEvent } from './sources/tail-health.ts';
+export {
+  type CommandResult,
+  runCommand as runWindowsCommand,
+  type WindowsChannelCheckpoint,
+  type WindowsChannelSourceOptions,
+  windowsChannelSource,
+} from './sources/windows-channel-source.ts';

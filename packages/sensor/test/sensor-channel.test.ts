@@ -206,63 +206,74 @@ describe('the sensor and an instance on loopback', () => {
     expect((await instance.instance.state.sensors.get(registration.sensorId))?.version).toBe('test');
   }, 60_000);
 
-  it.skipIf(!hasTinyproxy)('registers and streams through an HTTP CONNECT proxy, and names a refusing proxy', async () => {
-    const proxy = await startTinyproxy(dir, 'allow', Number(server.port));
-    const refusing = await startTinyproxy(dir, 'refuse', 1);
-    try {
-      const refused = registerSensor({
-        dir: join(dir, 'refused'),
-        server,
-        accessKey,
-        proxy: new URL(`http://127.0.0.1:${refusing.port}`),
-        caPem,
-        facts,
-        type: 'endpoint',
-        version: 'test',
-      });
-      await expect(refused).rejects.toThrow(
-        new RegExp(`the proxy 127\\.0\\.0\\.1:${refusing.port} refused to open a tunnel to 127\\.0\\.0\\.1:${server.port}: 403`),
-      );
+  it.skipIf(!hasTinyproxy)(
+    'registers and streams through an HTTP CONNECT proxy, and names a refusing proxy',
+    async () => {
+      const proxy = await startTinyproxy(dir, 'allow', Number(server.port));
+      const refusing = await startTinyproxy(dir, 'refuse', 1);
+      try {
+        const refused = registerSensor({
+          dir: join(dir, 'refused'),
+          server,
+          accessKey,
+          proxy: new URL(`http://127.0.0.1:${refusing.port}`),
+          caPem,
+          facts,
+          type: 'endpoint',
+          version: 'test',
+        });
+        await expect(refused).rejects.toThrow(
+          new RegExp(
+            `the proxy 127\\.0\\.0\\.1:${refusing.port} refused to open a tunnel to 127\\.0\\.0\\.1:${server.port}: 403`,
+          ),
+        );
 
-      const sensorDir = join(dir, 'proxied');
-      const registration = await registerSensor({
-        dir: sensorDir,
-        server,
-        accessKey,
-        proxy: new URL(`http://127.0.0.1:${proxy.port}`),
-        caPem,
-        facts: { ...facts, name: 'ws2' },
-        type: 'endpoint',
-        version: 'test',
-      });
-      expect(registration.proxy).toBe(`http://127.0.0.1:${proxy.port}/`);
-      const identity = await readSensorIdentity(sensorDir);
-      const channel = sensorChannel(identity);
-      const buffer = await DeliveryBuffer.open(join(sensorDir, 'buffer'), { capacityBytes: 64 * 1_048_576 });
-      const runner = new SensorRunner({
-        dir: sensorDir,
-        channel,
-        buffer,
-        sources: [numberedSource('numbers', 1_000, 250)],
-        deviceName: 'ws2',
-        version: 'test',
-      });
-      runner.start();
-      for (let i = 0; i < 200 && runner.status().delivered.records < 1_000; i++)
-        await new Promise((r) => setTimeout(r, 50));
-      await runner.stop();
-      channel.close();
-      expect((await countStored(instance, registration.sensorId)).size).toBe(1_000);
-      // The proxy carried the tunnel: its log names the CONNECT to the instance.
-      expect(proxy.log()).toMatch(new RegExp(`CONNECT 127\\.0\\.0\\.1:${server.port}`));
+        const sensorDir = join(dir, 'proxied');
+        const registration = await registerSensor({
+          dir: sensorDir,
+          server,
+          accessKey,
+          proxy: new URL(`http://127.0.0.1:${proxy.port}`),
+          caPem,
+          facts: { ...facts, name: 'ws2' },
+          type: 'endpoint',
+          version: 'test',
+        });
+        expect(registration.proxy).toBe(`http://127.0.0.1:${proxy.port}/`);
+        const identity = await readSensorIdentity(sensorDir);
+        const channel = sensorChannel(identity);
+        const buffer = await DeliveryBuffer.open(join(sensorDir, 'buffer'), {
+          capacityBytes: 64 * 1_048_576,
+        });
+        const runner = new SensorRunner({
+          dir: sensorDir,
+          channel,
+          buffer,
+          sources: [numberedSource('numbers', 1_000, 250)],
+          deviceName: 'ws2',
+          version: 'test',
+        });
+        runner.start();
+        for (let i = 0; i < 200 && runner.status().delivered.records < 1_000; i++)
+          await new Promise((r) => setTimeout(r, 50));
+        await runner.stop();
+        channel.close();
+        expect((await countStored(instance, registration.sensorId)).size).toBe(1_000);
+        // The proxy carried the tunnel: its log names the CONNECT to the instance.
+        expect(proxy.log()).toMatch(new RegExp(`CONNECT 127\\.0\\.0\\.1:${server.port}`));
 
-      // Through the refusing proxy, the delivery error names the proxy.
-      const blocked = sensorChannel({ ...identity, registration: { ...identity.registration, proxy: `http://127.0.0.1:${refusing.port}` } });
-      await expect(blocked.call('GET', '/api/sensor/config')).rejects.toThrow(ChannelError);
-      blocked.close();
-    } finally {
-      proxy.child.kill();
-      refusing.child.kill();
-    }
-  }, 60_000);
+        // Through the refusing proxy, the delivery error names the proxy.
+        const blocked = sensorChannel({
+          ...identity,
+          registration: { ...identity.registration, proxy: `http://127.0.0.1:${refusing.port}` },
+        });
+        await expect(blocked.call('GET', '/api/sensor/config')).rejects.toThrow(ChannelError);
+        blocked.close();
+      } finally {
+        proxy.child.kill();
+        refusing.child.kill();
+      }
+    },
+    60_000,
+  );
 });

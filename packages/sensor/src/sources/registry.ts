@@ -6,6 +6,11 @@ import type { SourceName, SourceSettings } from '../config.ts';
 import type { Source } from '../source.ts';
 import { CaptureSource } from './capture-source.ts';
 import { DirectorySource } from './directory-source.ts';
+import { evtxFilesSource } from './evtx-files-source.ts';
+import { auditdSource } from './linux-auditd-source.ts';
+import { linuxHostSource, linuxSoftwareSource } from './linux-inventory.ts';
+import { sambaAuditSource } from './samba-audit-source.ts';
+import { windowsChannelSource } from './windows-channel-source.ts';
 
 export interface BuiltSources {
   readonly sources: Source[];
@@ -18,6 +23,10 @@ type Factory<N extends SourceName> = (
 ) => Promise<Source[]> | Source[];
 
 export const sourceFactories: { [N in SourceName]?: Factory<N> } = {
+  evtx: (settings) => [evtxFilesSource({ paths: settings.paths })],
+  windowsEvents: (settings) => settings.channels.map((channel) => windowsChannelSource({ channel })),
+  // Samba writes one JSON audit file per class (smb.conf's log level `class:level@file`).
+  sambaAudit: (settings) => settings.paths.map((path) => sambaAuditSource({ path })),
   capture: (settings) => [
     new CaptureSource({
       interface: settings.interface,
@@ -27,6 +36,12 @@ export const sourceFactories: { [N in SourceName]?: Factory<N> } = {
       command: settings.command,
     }),
   ],
+  auditd: (settings) => [auditdSource({ path: settings.path })],
+  // Host facts (DeviceInfo, DeviceNetworkInfo) and installed software, each sent when it changes.
+  inventory: (settings) => {
+    const intervalMs = (settings.intervalSeconds ?? 3_600) * 1000;
+    return [linuxHostSource({ intervalMs }), linuxSoftwareSource({ intervalMs })];
+  },
   directorySync: async (settings) => {
     // The account's password lives in its own file (0600), not in config.json.
     const password = (await readFile(settings.passwordFile, 'utf8')).replace(/\r?\n$/, '');
@@ -55,7 +70,7 @@ export async function buildSources(
   for (const [name, section] of Object.entries(settings) as [SourceName, { enabled?: boolean }][]) {
     if (!section || section.enabled === false || enabled[name] === false) continue;
     const factory = sourceFactories[name] as Factory<SourceName> | undefined;
-    if (!factory) throw new Error(`the ${name} source is not part of this sensor build`);
+    if (!factory) throw new Error(`unknown source ${name}`);
     sources.push(...(await factory(section as never)));
   }
   return {
