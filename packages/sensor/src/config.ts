@@ -60,6 +60,10 @@ export interface SensorConfig {
   readonly sources: SourceSettings;
   readonly bufferCapacityBytes: number;
   readonly heartbeatIntervalMs: number;
+  /** The longest wait between delivery retries while the server is away (default 60 s). */
+  readonly retryMaxMs: number;
+  /** Records a batch holds at most (a source's chunk); undefined: the instance's setting, else 1,000. */
+  readonly batchMaxEvents: number | undefined;
 }
 
 /** The environment variables the sensor reads. */
@@ -166,12 +170,16 @@ export async function loadSensorConfig(
     sources?: SourceSettings;
     bufferMaxMegabytes?: number;
     heartbeatIntervalSeconds?: number;
+    retryMaxSeconds?: number;
+    batchMaxEvents?: number;
   };
   return Object.freeze({
     dir,
     sources: parsed.sources ?? defaultSources(kind, platform, host.sambaAuditPaths),
     bufferCapacityBytes: (parsed.bufferMaxMegabytes ?? 1_024) * 1_048_576,
     heartbeatIntervalMs: (parsed.heartbeatIntervalSeconds ?? 60) * 1000,
+    retryMaxMs: (parsed.retryMaxSeconds ?? 60) * 1000,
+    batchMaxEvents: parsed.batchMaxEvents,
   });
 }
 
@@ -211,16 +219,22 @@ const sourceShapes: Record<SourceName, Record<string, Check>> = {
   inventory: { 'enabled?': isBoolean, 'intervalSeconds?': isCount },
 };
 
+const topLevelCounts = [
+  'bufferMaxMegabytes',
+  'heartbeatIntervalSeconds',
+  'retryMaxSeconds',
+  'batchMaxEvents',
+];
+
 /** Problems of a config.json, each naming the member by its path. */
 export function checkConfigFile(file: unknown): string[] {
   if (typeof file !== 'object' || file === null || Array.isArray(file)) return ['expected a JSON object'];
   const problems: string[] = [];
   const top = file as Record<string, unknown>;
   for (const key of Object.keys(top)) {
-    if (!['sources', 'bufferMaxMegabytes', 'heartbeatIntervalSeconds'].includes(key))
-      problems.push(`unknown member ${key}`);
+    if (!topLevelCounts.includes(key) && key !== 'sources') problems.push(`unknown member ${key}`);
   }
-  for (const key of ['bufferMaxMegabytes', 'heartbeatIntervalSeconds']) {
+  for (const key of topLevelCounts) {
     if (top[key] !== undefined && isCount(top[key])) problems.push(`${key}: expected a positive integer`);
   }
   const sources = top.sources;

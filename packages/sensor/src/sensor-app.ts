@@ -7,6 +7,7 @@ import { DeliveryBuffer } from './delivery-buffer.ts';
 import { readSensorIdentity, type SensorIdentity, sensorChannel, sensorFiles } from './registration.ts';
 import { type RunnerEvent, SensorRunner } from './sensor-runner.ts';
 import type { ServerChannel } from './server-channel.ts';
+import { chunkLimits } from './source.ts';
 import { buildSources } from './sources/registry.ts';
 
 /** The parts of the instance's sensor configuration (GET /api/sensor/config) the sensor applies. */
@@ -15,6 +16,7 @@ export interface InstanceSensorConfig {
   readonly sources: Partial<Record<SourceName, boolean>>;
   readonly bufferMaxMegabytes?: number;
   readonly heartbeatIntervalSeconds?: number;
+  readonly batchMaxEvents?: number;
 }
 
 export interface StartSensorOptions {
@@ -38,7 +40,7 @@ export async function pullInstanceConfig(channel: ServerChannel): Promise<Instan
     etag?: unknown;
     config?: {
       sources?: Record<string, unknown>;
-      delivery?: { bufferMaxMegabytes?: unknown };
+      delivery?: { bufferMaxMegabytes?: unknown; batchMaxEvents?: unknown };
       heartbeat?: { intervalSeconds?: unknown };
     };
   };
@@ -48,12 +50,14 @@ export async function pullInstanceConfig(channel: ServerChannel): Promise<Instan
     if (typeof value === 'boolean') sources[name] = value;
   }
   const buffer = body.config?.delivery?.bufferMaxMegabytes;
+  const batchMaxEvents = body.config?.delivery?.batchMaxEvents;
   const heartbeat = body.config?.heartbeat?.intervalSeconds;
   return {
     etag: typeof body.etag === 'string' ? body.etag : '',
     sources,
     ...(typeof buffer === 'number' ? { bufferMaxMegabytes: buffer } : {}),
     ...(typeof heartbeat === 'number' ? { heartbeatIntervalSeconds: heartbeat } : {}),
+    ...(typeof batchMaxEvents === 'number' ? { batchMaxEvents } : {}),
   };
 }
 
@@ -71,7 +75,10 @@ export async function startSensor(options: StartSensorOptions): Promise<RunningS
   const launch = async () => {
     const capacityBytes = (instance?.bufferMaxMegabytes ?? 0) * 1_048_576 || config.bufferCapacityBytes;
     const buffer = await DeliveryBuffer.open(join(config.dir, sensorFiles.buffer), { capacityBytes });
-    const built = await buildSources(config.sources, instance?.sources ?? {});
+    const built = await buildSources(config.sources, instance?.sources ?? {}, {
+      // The host's own setting, else the instance's, else the default.
+      maxChunkRecords: config.batchMaxEvents ?? instance?.batchMaxEvents ?? chunkLimits.maxChunkRecords,
+    });
     options.onEvent?.({
       kind: 'config',
       etag: instance?.etag ?? '',
@@ -86,6 +93,7 @@ export async function startSensor(options: StartSensorOptions): Promise<RunningS
       version: options.version,
       heartbeatIntervalMs: (instance?.heartbeatIntervalSeconds ?? 0) * 1000 || config.heartbeatIntervalMs,
       heartbeatExtras: built.heartbeat,
+      maxBackoffMs: config.retryMaxMs,
       onEvent: (event) => {
         options.onEvent?.(event);
         // The instance's configuration changed: run with the new one.

@@ -1,9 +1,8 @@
 // The sources a sensor can run, by name: each turns its settings into Source instances. The sensor
 // reads this map; a new source is one entry here and one section in the configuration.
-
 import { readFile } from 'node:fs/promises';
 import type { SourceName, SourceSettings } from '../config.ts';
-import type { Source } from '../source.ts';
+import { chunkLimits, type Source } from '../source.ts';
 import { CaptureSource } from './capture-source.ts';
 import { DirectorySource } from './directory-source.ts';
 import { evtxFilesSource } from './evtx-files-source.ts';
@@ -18,15 +17,23 @@ export interface BuiltSources {
   readonly heartbeat: () => Record<string, unknown>;
 }
 
+/** What every source takes besides its own section. */
+export interface SourceLimits {
+  /** Records a chunk (one buffered batch) holds at most. */
+  readonly maxChunkRecords: number;
+}
+
 type Factory<N extends SourceName> = (
   settings: NonNullable<SourceSettings[N]>,
+  limits: SourceLimits,
 ) => Promise<Source[]> | Source[];
 
 export const sourceFactories: { [N in SourceName]?: Factory<N> } = {
-  evtx: (settings) => [evtxFilesSource({ paths: settings.paths })],
-  windowsEvents: (settings) => settings.channels.map((channel) => windowsChannelSource({ channel })),
+  evtx: (settings, limits) => [evtxFilesSource({ paths: settings.paths, ...limits })],
+  windowsEvents: (settings, limits) =>
+    settings.channels.map((channel) => windowsChannelSource({ channel, ...limits })),
   // Samba writes one JSON audit file per class (smb.conf's log level `class:level@file`).
-  sambaAudit: (settings) => settings.paths.map((path) => sambaAuditSource({ path })),
+  sambaAudit: (settings, limits) => settings.paths.map((path) => sambaAuditSource({ path, ...limits })),
   capture: (settings) => [
     new CaptureSource({
       interface: settings.interface,
@@ -36,13 +43,13 @@ export const sourceFactories: { [N in SourceName]?: Factory<N> } = {
       command: settings.command,
     }),
   ],
-  auditd: (settings) => [auditdSource({ path: settings.path })],
+  auditd: (settings, limits) => [auditdSource({ path: settings.path, ...limits })],
   // Host facts (DeviceInfo, DeviceNetworkInfo) and installed software, each sent when it changes.
   inventory: (settings) => {
     const intervalMs = (settings.intervalSeconds ?? 3_600) * 1000;
     return [linuxHostSource({ intervalMs }), linuxSoftwareSource({ intervalMs })];
   },
-  directorySync: async (settings) => {
+  directorySync: async (settings, limits) => {
     // The account's password lives in its own file (0600), not in config.json.
     const password = (await readFile(settings.passwordFile, 'utf8')).replace(/\r?\n$/, '');
     return [
@@ -56,6 +63,7 @@ export const sourceFactories: { [N in SourceName]?: Factory<N> } = {
         ...(settings.startTls ? { startTls: true } : {}),
         ...(settings.intervalSeconds ? { intervalSeconds: settings.intervalSeconds } : {}),
         ...(settings.sensitiveGroups ? { sensitiveGroups: settings.sensitiveGroups } : {}),
+        ...limits,
       }),
     ];
   },
@@ -65,13 +73,14 @@ export const sourceFactories: { [N in SourceName]?: Factory<N> } = {
 export async function buildSources(
   settings: SourceSettings,
   enabled: Partial<Record<SourceName, boolean>>,
+  limits: SourceLimits = { maxChunkRecords: chunkLimits.maxChunkRecords },
 ): Promise<BuiltSources> {
   const sources: Source[] = [];
   for (const [name, section] of Object.entries(settings) as [SourceName, { enabled?: boolean }][]) {
     if (!section || section.enabled === false || enabled[name] === false) continue;
     const factory = sourceFactories[name] as Factory<SourceName> | undefined;
     if (!factory) throw new Error(`unknown source ${name}`);
-    sources.push(...(await factory(section as never)));
+    sources.push(...(await factory(section as never, limits)));
   }
   return {
     sources,

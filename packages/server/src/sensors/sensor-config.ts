@@ -14,7 +14,10 @@ type FieldKind =
   | { readonly kind: 'strings-by-key'; readonly maxItems: number }
   | { readonly kind: 'integer'; readonly min: number; readonly max: number };
 
-/** The sources a sensor can run (issue 7); `true` enables one. */
+/**
+ * The sources a sensor can run: each is a switch over what the sensor's own configuration (or its
+ * type's defaults) runs on its host; `false` turns that source off on the sensors it applies to.
+ */
 export const sensorSourceNames = [
   'evtx',
   'windowsEvents',
@@ -62,7 +65,7 @@ export type SensorConfigDocument = { [S in SensorConfigSection]?: JsonObject };
 export const defaultSensorConfig: Required<SensorConfigDocument> = {
   capture: { interfaces: [], filter: '', snapLength: 65_535 },
   sources: {
-    evtx: false,
+    evtx: true,
     windowsEvents: true,
     sambaAudit: true,
     capture: true,
