@@ -1,0 +1,443 @@
+// Semantics conformance: KQL run through parse → IR → DuckDB SQL over the fixed dataset of
+// dataset.ts, each expected result worked out by hand from KQL's documented semantics.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  type CompileOptions,
+  compileQuery,
+  executeQuery,
+  formatDiagnostic,
+  type HuntingResult,
+} from '../src/index.ts';
+import { loadDataset } from './dataset.ts';
+import { type HuntingDb, openHuntingDb } from './hunting-db.ts';
+
+let db: HuntingDb;
+beforeAll(async () => {
+  db = await openHuntingDb();
+  await loadDataset(db);
+});
+afterAll(() => db.close());
+
+const now = new Date('2024-05-02T00:30:00Z');
+
+async function run(query: string, options: CompileOptions = {}): Promise<HuntingResult> {
+  const compiled = compileQuery(query, { now, ...options });
+  if (!compiled.value) throw new Error(compiled.diagnostics.map(formatDiagnostic).join('; '));
+  const result = await executeQuery(db.connection, compiled.value);
+  if (!result.value)
+    throw new Error(`${result.diagnostics.map(formatDiagnostic).join('; ')}\n${compiled.value.sql}`);
+  return result.value;
+}
+
+/** The ProcessIds of the rows `filter` keeps, ascending. */
+async function ids(filter: string): Promise<number[]> {
+  const { Results } = await run(`DeviceProcessEvents | where ${filter} | project ProcessId`);
+  return Results.map((r) => Number(r.ProcessId)).sort((a, b) => a - b);
+}
+
+/** The values of one column, in result order. */
+async function column(query: string, name: string): Promise<unknown[]> {
+  return (await run(query)).Results.map((r) => r[name]);
+}
+
+describe('string operators', () => {
+  it('has matches whole terms; dots and backslashes split terms', async () => {
+    expect(await ids('FolderPath has "cmd.exe"')).toEqual([11, 22, 32]);
+    expect(await ids('FolderPath has @"system32\\cmd"')).toEqual([11, 22]);
+    expect(await ids('FolderPath has @"\\temp\\"')).toEqual([21]);
+    expect(await ids('ProcessCommandLine has "cmd"')).toEqual([11, 21, 22]);
+    expect(await ids('FolderPath has_cs "CMD.EXE"')).toEqual([22]);
+  });
+
+  it('hasprefix and hassuffix match the start and end of terms', async () => {
+    expect(await ids('FolderPath hasprefix "power"')).toEqual([12]);
+    expect(await ids('ProcessCommandLine hassuffix "line"')).toEqual([21]);
+  });
+
+  it('contains, startswith, endswith are case-insensitive substring tests; _cs variants are not', async () => {
+    expect(await ids('FolderPath contains "cmd.exe"')).toEqual([11, 21, 22, 32]);
+    expect(await ids('FileName startswith "CMD"')).toEqual([11, 22, 32]);
+    expect(await ids('FileName startswith_cs "cmd"')).toEqual([11, 32]);
+    expect(await ids('FileName endswith ".EXE"')).toEqual([11, 12, 21, 22, 31, 32]);
+    expect(await ids('FileName contains_cs "CMD"')).toEqual([22]);
+  });
+
+  it('negated operators are true on empty strings', async () => {
+    expect(await ids('ProcessCommandLine !has "cmd"')).toEqual([12, 31, 32]);
+    expect(await ids('AccountName !contains "o"')).toEqual([11, 12, 31]);
+    expect(await ids('AccountName != "alice"')).toEqual([21, 22, 31, 32]);
+    expect(await ids('AccountName !startswith "a"')).toEqual([21, 22, 31, 32]);
+  });
+
+  it('an empty or missing string is "" and never null', async () => {
+    expect(await ids('isempty(AccountName)')).toEqual([31]);
+    expect(await ids('AccountName == ""')).toEqual([31]);
+    expect(await ids('isnotempty(ProcessCommandLine)')).toEqual([11, 12, 21, 22, 32]);
+    const { Results } = await run('DeviceProcessEvents | where ProcessId == 31 | project AccountName');
+    expect(Results).toEqual([{ AccountName: '' }]);
+  });
+
+  it('=~, in~ are case-insensitive; ==, in are not', async () => {
+    expect(await ids('AccountName =~ "ALICE"')).toEqual([11, 12]);
+    expect(await ids('AccountName == "ALICE"')).toEqual([]);
+    expect(await ids('FileName in~ ("CMD.exe")')).toEqual([11, 22, 32]);
+    expect(await ids('FileName in ("cmd.exe")')).toEqual([11, 32]);
+    expect(await ids('FileName !in ("cmd.exe")')).toEqual([12, 21, 22, 31]);
+    expect(await ids('FileName !~ "cmd.exe"')).toEqual([12, 21, 31]);
+  });
+
+  it('in over a dynamic array and over a query', async () => {
+    expect(await ids('FileName in (dynamic(["notepad.exe", "mycmd.exe"]))')).toEqual([21, 31]);
+    expect(
+      await ids('DeviceId in ((DeviceInfo | where OSPlatform == "WindowsServer2019" | project DeviceId))'),
+    ).toEqual([21, 22]);
+  });
+
+  it('has_any and has_all test whole terms', async () => {
+    expect(await ids('ProcessCommandLine has_any ("whoami", "dir")')).toEqual([11, 22]);
+    expect(await ids('ProcessCommandLine has_all ("cmd", "whoami")')).toEqual([11]);
+  });
+
+  it('matches regex is case-sensitive (RE2)', async () => {
+    expect(await ids('FileName matches regex "^[a-z]+\\\\.exe$"')).toEqual([11, 12, 21, 31, 32]);
+  });
+});
+
+describe('tabular operators', () => {
+  it('sort defaults to descending with nulls last; asc puts nulls first', async () => {
+    expect(await column('DeviceProcessEvents | sort by FileSize | project ProcessId', 'ProcessId')).toEqual([
+      21, 12, 11, 32, 31, 22,
+    ]);
+    expect(
+      await column('DeviceProcessEvents | order by FileSize asc | project ProcessId', 'ProcessId'),
+    ).toEqual([22, 31, 32, 11, 12, 21]);
+  });
+
+  it('top takes the largest by default', async () => {
+    expect(await column('DeviceProcessEvents | top 2 by FileSize | project ProcessId', 'ProcessId')).toEqual([
+      21, 12,
+    ]);
+    expect(
+      await column('DeviceProcessEvents | top 2 by FileSize asc | project ProcessId', 'ProcessId'),
+    ).toEqual([22, 31]);
+  });
+
+  it('take, count, distinct', async () => {
+    expect((await run('DeviceProcessEvents | take 4')).Results).toHaveLength(4);
+    expect((await run('DeviceProcessEvents | count')).Results).toEqual([{ Count: 6 }]);
+    expect(
+      await column('DeviceProcessEvents | distinct DeviceName | sort by DeviceName asc', 'DeviceName'),
+    ).toEqual(['srv2.corp', 'ws1.corp', 'ws3.corp']);
+  });
+
+  it('project, project-away, project-rename, project-reorder keep the binder’s column names and order', async () => {
+    const away = await run('DeviceInfo | project-away Timestamp, AdditionalFields, DeviceName | take 1');
+    expect(away.Schema.map((c) => c.Name).slice(0, 2)).toEqual(['DeviceId', 'ClientVersion']);
+    const renamed = await run(
+      'DeviceInfo | project DeviceId, OSPlatform | project-rename Os = OSPlatform | take 1',
+    );
+    expect(renamed.Schema).toEqual([
+      { Name: 'DeviceId', Type: 'string' },
+      { Name: 'Os', Type: 'string' },
+    ]);
+    const reordered = await run(
+      'DeviceInfo | project DeviceId, OSPlatform | project-reorder OSPlatform | take 1',
+    );
+    expect(reordered.Schema.map((c) => c.Name)).toEqual(['OSPlatform', 'DeviceId']);
+    const unnamed = await run('DeviceProcessEvents | project ProcessId, ProcessId + 1 | take 1');
+    expect(unnamed.Schema.map((c) => c.Name)).toEqual(['ProcessId', 'Column1']);
+  });
+
+  it('extend replaces a column in place and appends new ones', async () => {
+    const { Results, Schema } = await run(
+      'DeviceProcessEvents | where ProcessId == 11 | project ProcessId, FileSize | extend FileSize = FileSize * 2, b = ProcessId + 1 | extend c = b * 10',
+    );
+    expect(Schema.map((c) => c.Name)).toEqual(['ProcessId', 'FileSize', 'b', 'c']);
+    expect(Results).toEqual([{ ProcessId: 11, FileSize: 200, b: 12, c: 120 }]);
+  });
+
+  it('summarize count, dcount, countif, sum, avg, min, max', async () => {
+    const { Results } = await run(
+      'DeviceProcessEvents | summarize count(), dcount(DeviceId), countif(FileSize > 100), sum(FileSize), avg(FileSize), min(FileSize), max(FileSize)',
+    );
+    // FileSize: 100, 200, 300, null, 50, 60 → sum 710 over 5 values.
+    expect(Results).toEqual([
+      {
+        count_: 6,
+        dcount_DeviceId: 3,
+        countif_: 2,
+        sum_FileSize: 710,
+        avg_FileSize: 142,
+        min_FileSize: 50,
+        max_FileSize: 300,
+      },
+    ]);
+  });
+
+  it('summarize by keys, with names from the binder', async () => {
+    const { Results } = await run(
+      'DeviceProcessEvents | summarize count() by DeviceName | sort by DeviceName asc',
+    );
+    expect(Results).toEqual([
+      { DeviceName: 'srv2.corp', count_: 2 },
+      { DeviceName: 'ws1.corp', count_: 2 },
+      { DeviceName: 'ws3.corp', count_: 2 },
+    ]);
+  });
+
+  it('bin aligns to the epoch (7-day bins start on Thursdays)', async () => {
+    const hourly = await run(
+      'DeviceProcessEvents | summarize n = count() by bin(Timestamp, 1h) | sort by Timestamp asc',
+    );
+    expect(hourly.Results).toEqual([
+      { Timestamp: '2024-05-01T10:00:00.0000000Z', n: 2 },
+      { Timestamp: '2024-05-01T11:00:00.0000000Z', n: 1 },
+      { Timestamp: '2024-05-01T12:00:00.0000000Z', n: 1 },
+      { Timestamp: '2024-05-02T00:00:00.0000000Z', n: 1 },
+      { Timestamp: '2024-05-02T01:00:00.0000000Z', n: 1 },
+    ]);
+    const weekly = await run(
+      'DeviceProcessEvents | summarize n = count() by bin(Timestamp, 7d) | sort by Timestamp asc',
+    );
+    expect(weekly.Results).toEqual([
+      { Timestamp: '2024-04-25T00:00:00.0000000Z', n: 4 },
+      { Timestamp: '2024-05-02T00:00:00.0000000Z', n: 2 },
+    ]);
+    expect(await column('DeviceProcessEvents | project b = bin(FileSize, 100) | sort by b asc', 'b')).toEqual(
+      [null, 0, 0, 100, 200, 300],
+    );
+  });
+
+  it('arg_max keeps the whole row of the largest value', async () => {
+    const { Results } = await run(
+      'DeviceProcessEvents | summarize arg_max(Timestamp, FileName) by DeviceId | sort by DeviceId asc',
+    );
+    expect(Results).toEqual([
+      { DeviceId: 'd1', Timestamp: '2024-05-01T10:35:00.0000000Z', FileName: 'powershell.exe' },
+      { DeviceId: 'd2', Timestamp: '2024-05-01T12:00:00.0000000Z', FileName: 'CMD.EXE' },
+      { DeviceId: 'd3', Timestamp: '2024-05-02T01:00:00.0000000Z', FileName: 'cmd.exe' },
+    ]);
+    const star = await run(
+      'DeviceProcessEvents | summarize arg_min(FileSize, *) by DeviceId | sort by DeviceId asc',
+    );
+    expect(star.Results.map((r) => [r.DeviceId, r.FileSize, r.ProcessId])).toEqual([
+      ['d1', 100, 11],
+      ['d2', 300, 21],
+      ['d3', 50, 31],
+    ]);
+    expect(star.Schema.slice(0, 3).map((c) => c.Name)).toEqual(['DeviceId', 'FileSize', 'Timestamp']);
+  });
+
+  it('make_set, make_list, make_set_if, take_any, percentile', async () => {
+    const { Results } = await run(
+      'DeviceProcessEvents | where DeviceId == "d1" | summarize s = make_set(AccountName), l = make_list(ProcessId), f = make_set_if(FileName, FileSize > 150), a = take_any(DeviceName)',
+    );
+    expect(Results).toEqual([
+      { s: ['alice'], l: expect.arrayContaining([11, 12]), f: ['powershell.exe'], a: 'ws1.corp' },
+    ]);
+    // Nearest rank over 50, 60, 100, 200, 300: the 50th percentile is the 3rd value.
+    const p = await run(
+      'DeviceProcessEvents | summarize percentile(FileSize, 50), percentiles(FileSize, 20, 100)',
+    );
+    expect(p.Results).toEqual([
+      { percentile_FileSize_50: 100, percentile_FileSize_20: 50, percentile_FileSize_100: 300 },
+    ]);
+  });
+
+  it('an expression over aggregates', async () => {
+    const { Results } = await run(
+      'DeviceProcessEvents | summarize share = countif(FileSize > 100) * 100.0 / count()',
+    );
+    expect(Results).toEqual([{ share: (2 * 100) / 6 }]);
+  });
+});
+
+describe('join', () => {
+  const left = 'DeviceProcessEvents | project DeviceId, ProcessId';
+  const right = '(DeviceInfo | project DeviceId, OSPlatform)';
+
+  it('defaults to innerunique: one left row per key', async () => {
+    const result = await run(`${left} | join ${right} on DeviceId`);
+    // d1 keeps one of its two left rows and meets two right rows; d2 keeps one and meets one.
+    expect(result.Results).toHaveLength(3);
+    expect(result.Schema.map((c) => c.Name)).toEqual(['DeviceId', 'ProcessId', 'DeviceId1', 'OSPlatform']);
+    expect(result.Results.map((r) => r.OSPlatform).sort()).toEqual([
+      'Windows10',
+      'Windows11',
+      'WindowsServer2019',
+    ]);
+  });
+
+  it('inner, leftouter, leftsemi, leftanti, rightanti, fullouter', async () => {
+    expect((await run(`${left} | join kind=inner ${right} on DeviceId`)).Results).toHaveLength(6);
+    const outer = await run(`${left} | join kind=leftouter ${right} on DeviceId | where DeviceId == "d3"`);
+    expect(outer.Results.map((r) => [r.ProcessId, r.DeviceId1, r.OSPlatform])).toEqual(
+      expect.arrayContaining([
+        [31, '', ''],
+        [32, '', ''],
+      ]),
+    );
+    expect((await run(`${left} | join kind=leftouter ${right} on DeviceId`)).Results).toHaveLength(8);
+    const semi = await run(`${left} | join kind=leftsemi ${right} on DeviceId`);
+    expect(semi.Results.map((r) => r.ProcessId).sort()).toEqual([11, 12, 21, 22]);
+    expect(semi.Schema.map((c) => c.Name)).toEqual(['DeviceId', 'ProcessId']);
+    const anti = await run(`${left} | join kind=leftanti ${right} on DeviceId`);
+    expect(anti.Results.map((r) => r.ProcessId).sort()).toEqual([31, 32]);
+    const rightAnti = await run(`${left} | join kind=rightanti ${right} on DeviceId`);
+    expect(rightAnti.Results).toEqual([{ DeviceId: 'd9', OSPlatform: 'Linux' }]);
+    expect((await run(`${left} | join kind=fullouter ${right} on DeviceId`)).Results).toHaveLength(9);
+  });
+
+  it('$left and $right name the key of each side', async () => {
+    const result = await run(
+      `${left} | join kind=inner (DeviceInfo | project Dev = DeviceId, OSPlatform) on $left.DeviceId == $right.Dev`,
+    );
+    expect(result.Results).toHaveLength(6);
+    expect(result.Schema.map((c) => c.Name)).toEqual(['DeviceId', 'ProcessId', 'Dev', 'OSPlatform']);
+  });
+
+  it('lookup adds the right side’s other columns', async () => {
+    const result = await run(
+      `${left} | lookup (DeviceInfo | where OSPlatform != "Windows10" | project DeviceId, OSPlatform) on DeviceId`,
+    );
+    expect(result.Schema.map((c) => c.Name)).toEqual(['DeviceId', 'ProcessId', 'OSPlatform']);
+    expect(result.Results).toHaveLength(6);
+  });
+});
+
+describe('union, mv-expand, parse, let, datatable', () => {
+  it('union with wildcards and withsource', async () => {
+    expect((await run('union DeviceProcessEvents, DeviceInfo | count')).Results).toEqual([{ Count: 10 }]);
+    // DeviceI* is DeviceImageLoadEvents (empty) and DeviceInfo (4 rows).
+    expect((await run('union DeviceI* | count')).Results).toEqual([{ Count: 4 }]);
+    const sources = await run(
+      'union withsource=T DeviceProcessEvents, DeviceInfo | summarize n = count() by T | sort by T asc',
+    );
+    expect(sources.Results).toEqual([
+      { T: 'DeviceInfo', n: 4 },
+      { T: 'DeviceProcessEvents', n: 6 },
+    ]);
+  });
+
+  it('mv-expand makes a row per element; an empty array makes none', async () => {
+    const { Results } = await run(
+      'DeviceProcessEvents | where ProcessId in (11, 12) | extend t = parse_json(AdditionalFields).tags | mv-expand t to typeof(string) | project ProcessId, t',
+    );
+    expect(Results).toEqual([
+      { ProcessId: 11, t: 'x' },
+      { ProcessId: 11, t: 'y' },
+    ]);
+  });
+
+  it('parse extracts typed columns', async () => {
+    const { Results } = await run(
+      'print x = "user=alice;id=42" | parse x with "user=" u ";id=" n:long | project u, n',
+    );
+    expect(Results).toEqual([{ u: 'alice', n: 42 }]);
+  });
+
+  it('let binds scalars, tables and functions; materialize; datatable', async () => {
+    const { Results } = await run(
+      'let least = 100; let big = DeviceProcessEvents | where FileSize > least; let twice = (n:long) { n * 2 }; big | project ProcessId, d = twice(FileSize) | sort by ProcessId asc',
+    );
+    expect(Results).toEqual([
+      { ProcessId: 12, d: 400 },
+      { ProcessId: 21, d: 600 },
+    ]);
+    expect(
+      (await run('let m = materialize(DeviceProcessEvents | summarize c = count()); m | project c')).Results,
+    ).toEqual([{ c: 6 }]);
+    expect((await run('datatable(a:string, b:long)["x", 1, "y", 2] | summarize sum(b)')).Results).toEqual([
+      { sum_b: 3 },
+    ]);
+  });
+});
+
+describe('scalars and values', () => {
+  it('dynamic access by name, quoted name and index', async () => {
+    const { Results } = await run(
+      "IdentityLogonEvents | project a = AdditionalFields.x.y, b = AdditionalFields['k.v'], c = AdditionalFields.Spns[0], d = tostring(AdditionalFields.Spns[-1])",
+    );
+    expect(Results).toEqual([{ a: 'z', b: 1, c: 'cifs/srv2', d: 'host/ws1' }]);
+    expect((await run('IdentityLogonEvents | where AdditionalFields.x.y == "z" | count')).Results).toEqual([
+      { Count: 1 },
+    ]);
+  });
+
+  it('now() and ago() are fixed once per query', async () => {
+    // now = 2024-05-02T00:30Z: an hour ago is 2024-05-01T23:30Z.
+    expect(await ids('Timestamp > ago(1h)')).toEqual([31, 32]);
+    const { Results } = await run('print a = now(), b = now()');
+    expect(Results).toEqual([{ a: '2024-05-02T00:30:00.0000000Z', b: '2024-05-02T00:30:00.0000000Z' }]);
+  });
+
+  it('TimeGenerated is Timestamp', async () => {
+    expect(
+      (await run('DeviceProcessEvents | where TimeGenerated >= datetime(2024-05-02) | count')).Results,
+    ).toEqual([{ Count: 2 }]);
+  });
+
+  it('common scalar functions', async () => {
+    const { Results } = await run(
+      'print a = strcat("a", "b"), b = substring("abcdef", 2, 3), c = tostring(split("a,b,c", ",")[1]), d = extract("id=([0-9]+)", 1, "x id=42"), e = toint("12"), f = tolower("AbC"), g = strlen("héllo"), h = iff(1 > 2, "y", "n"), i = case(false, 1, true, 2, 3), j = replace_string("aXbX", "X", "-"), k = indexof("abc", "c"), l = array_length(dynamic([1,2,3])), m = tostring(123), n = datetime_diff("day", datetime(2024-01-03), datetime(2024-01-01)), o = startofday(datetime(2024-05-01 10:00)), p = bin(7, 5), q = 7 / 2, r = 7.0 / 2, s = datetime(2024-05-01 10:00) - datetime(2024-05-01 08:30), t = coalesce("", "x")',
+    );
+    expect(Results).toEqual([
+      {
+        a: 'ab',
+        b: 'cde',
+        c: 'b',
+        d: '42',
+        e: 12,
+        f: 'abc',
+        g: 5,
+        h: 'n',
+        i: 2,
+        j: 'a-b-',
+        k: 2,
+        l: 3,
+        m: '123',
+        n: 2,
+        o: '2024-05-01T00:00:00.0000000Z',
+        p: 5,
+        q: 3,
+        r: 3.5,
+        s: '01:30:00',
+        t: 'x',
+      },
+    ]);
+  });
+
+  it('render is passed to the caller, not run', async () => {
+    const result = await run(
+      'DeviceProcessEvents | summarize count() by DeviceName | render barchart with (title="per device")',
+    );
+    expect(result.render).toEqual({ visualization: 'barchart', properties: { title: 'per device' } });
+    expect(result.Results).toHaveLength(3);
+  });
+});
+
+describe('diagnostics', () => {
+  it('an unsupported feature is named with its line and column', () => {
+    const { value, diagnostics } = compileQuery(
+      'DeviceProcessEvents\n| extend d = parse_json(AdditionalFields)\n| evaluate bag_unpack(d)',
+    );
+    expect(value).toBeUndefined();
+    expect(diagnostics).toMatchObject([
+      { severity: 'error', code: 'kql/unsupported', span: { line: 3, column: 3 } },
+    ]);
+    expect(diagnostics[0]?.message).toContain('evaluate bag_unpack()');
+  });
+
+  it('a syntax error has its position', () => {
+    const { diagnostics } = compileQuery('DeviceProcessEvents | where');
+    expect(diagnostics[0]).toMatchObject({ code: 'kql/syntax', span: { line: 1 } });
+  });
+
+  it('externaldata over HTTPS fails with the offline error', () => {
+    const { diagnostics } = compileQuery(
+      'let iocs = externaldata(sha:string)[@"https://example.org/iocs.csv"] with (format="csv");\nDeviceProcessEvents | where SHA256 in (iocs)',
+    );
+    expect(diagnostics).toMatchObject([{ code: 'kql/offline', span: { line: 1, column: 12 } }]);
+    expect(diagnostics[0]?.message).toContain('offline');
+  });
+});
