@@ -1,6 +1,7 @@
 // Usage: node tools/build.mjs [OUTFILE]
 // Bundles the palisade command into dist/palisade.mjs, or OUTFILE (tests bundle into a temporary
-// folder): one file, Node 20+, source map beside it.
+// folder), and the sensor's own command (only `palisade sensor …`, no instance code or native
+// modules) into palisade-sensor.mjs beside it: one file each, Node 20+, source maps beside them.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join, relative, resolve, sep } from 'node:path';
@@ -29,9 +30,7 @@ const nativeAddons = {
   },
 };
 
-await build({
-  entryPoints: [join(root, 'packages/cli/src/main.ts')],
-  outfile,
+const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
@@ -44,4 +43,11 @@ await build({
   define: { PALISADE_VERSION: JSON.stringify(version ?? '0.0.0') },
   plugins: [nativeAddons],
   logLevel: 'warning',
+};
+
+await build({ ...common, entryPoints: [join(root, 'packages/cli/src/main.ts')], outfile });
+await build({
+  ...common,
+  entryPoints: [join(root, 'packages/cli/src/sensor-main.ts')],
+  outfile: join(dirname(outfile), 'palisade-sensor.mjs'),
 });

@@ -31,9 +31,15 @@ describe('DeliveryBuffer', () => {
     const reopened = await DeliveryBuffer.open(dir, { capacityBytes: 1_000_000 });
     expect(reopened.stats().batches).toBe(3);
     expect(reopened.resumePoint('a')).toBe(5);
-    const oldest = await reopened.oldest();
+    const [oldest] = await reopened.oldestBatches(1, 100);
     expect(oldest?.batchId).toBe(a1.batchId);
-    expect(oldest?.events).toEqual([{ record: 1 }, { record: 2 }]);
+    expect(oldest?.records).toBe(2);
+    // The batch is kept as the server takes it.
+    expect(JSON.parse(oldest?.body ?? '')).toEqual({
+      batchId: a1.batchId,
+      rows: [],
+      events: [{ record: 1 }, { record: 2 }],
+    });
     // New batches go after the ones found on disk.
     const next = await reopened.put('b', chunk(1, 11));
     expect(next.seq).toBe(4);
@@ -49,7 +55,7 @@ describe('DeliveryBuffer', () => {
     expect(await readdir(join(dir, 'batches'))).toEqual([]);
     const reopened = await DeliveryBuffer.open(dir, { capacityBytes: 1_000_000 });
     expect(reopened.resumePoint('a')).toBe(4);
-    expect(await reopened.oldest()).toBeUndefined();
+    expect(await reopened.oldestBatches(8, 100)).toEqual([]);
   });
 
   it('forgets a batch file a crash left half-written (temporary name)', async () => {

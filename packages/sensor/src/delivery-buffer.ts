@@ -1,14 +1,15 @@
 // The sensor's on-disk delivery buffer: every chunk a source reads becomes one batch file (written
 // to a temporary name, fsynced, renamed, directory fsynced) before anything is sent, and is deleted
 // only after the server acknowledged it. The batch file also carries the source's checkpoint, so it
-// is the one commit point: a restart resumes each source after its last buffered chunk.
+// is the one commit point: a restart resumes each source after its last buffered chunk. A file is
+// two lines: what the sensor keeps (seq, source, checkpoint, …) and the batch exactly as it is sent,
+// so delivery puts the second line into the request as it is, without parsing it again.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { TableRow } from '@palisade/schema';
 import type { Checkpoint, SourceChunk } from './source.ts';
 
-/** A buffered batch as it is sent: the sensor's batch id, the source and its records. */
+/** A buffered batch: what the sensor keeps of it, and the batch as it is sent. */
 export interface BufferedBatch {
   /** Position in the buffer: batches are sent in this order. */
   readonly seq: number;
@@ -16,11 +17,16 @@ export interface BufferedBatch {
   readonly batchId: string;
   readonly sourceId: string;
   readonly checkpoint: Checkpoint;
-  readonly rows: readonly TableRow[];
-  readonly events: readonly unknown[];
+  /** Rows and events in the batch. */
+  readonly records: number;
   /** When the chunk was buffered (ISO 8601). */
   readonly bufferedAt: string;
+  /** `{ batchId, rows, events }` as JSON text: the batch as the server takes it. */
+  readonly body: string;
 }
+
+/** The first line of a batch file. */
+type BatchHead = Omit<BufferedBatch, 'body'>;
 
 /** What the buffer holds, for heartbeats and `palisade sensor status`. */
 export interface BufferStats {
@@ -85,11 +91,11 @@ export class DeliveryBuffer {
         await unlink(path);
         continue;
       }
-      const batch = JSON.parse(await readFile(path, 'utf8')) as BufferedBatch;
+      const batch = await readBatchFile(path);
       const { size } = await stat(path);
       buffer.#add({
         seq: batch.seq,
-        records: batch.rows.length + batch.events.length,
+        records: batch.records,
         sourceId: batch.sourceId,
         checkpoint: batch.checkpoint,
         bytes: size,
@@ -125,34 +131,26 @@ export class DeliveryBuffer {
   /** Writes a chunk as the next batch, durably; resolves once it survives a crash. */
   async put(sourceId: string, chunk: SourceChunk): Promise<BufferedBatch> {
     const seq = this.#nextSeq++;
-    const batch: BufferedBatch = {
+    const head: BatchHead = {
       seq,
       batchId: randomUUID(),
       sourceId,
       checkpoint: chunk.checkpoint,
-      rows: chunk.rows,
-      events: chunk.events,
+      records: chunk.rows.length + chunk.events.length,
       bufferedAt: new Date().toISOString(),
     };
-    const text = JSON.stringify(batch);
+    const body = JSON.stringify({ batchId: head.batchId, rows: chunk.rows, events: chunk.events });
     const name = `${String(seq).padStart(seqWidth, '0')}${batchSuffix}`;
-    const bytes = await writeDurably(join(this.#dir, 'batches'), name, text);
+    const bytes = await writeDurably(join(this.#dir, 'batches'), name, `${JSON.stringify(head)}\n${body}`);
     this.#add({
       seq,
-      records: chunk.rows.length + chunk.events.length,
+      records: head.records,
       sourceId,
       checkpoint: chunk.checkpoint,
       bytes,
-      bufferedAt: batch.bufferedAt,
+      bufferedAt: head.bufferedAt,
     });
-    return batch;
-  }
-
-  /** The oldest buffered batch, read from its file; undefined when the buffer is empty. */
-  async oldest(): Promise<BufferedBatch | undefined> {
-    const first = this.#entries.values().next();
-    if (first.done) return undefined;
-    return JSON.parse(await readFile(this.#path(first.value.seq), 'utf8')) as BufferedBatch;
+    return { ...head, body };
   }
 
   /**
@@ -167,9 +165,7 @@ export class DeliveryBuffer {
       picked.push(entry);
       records += entry.records;
     }
-    return Promise.all(
-      picked.map(async (entry) => JSON.parse(await readFile(this.#path(entry.seq), 'utf8')) as BufferedBatch),
-    );
+    return Promise.all(picked.map((entry) => readBatchFile(this.#path(entry.seq))));
   }
 
   /** Resolves when a batch is added (or at once when there is one). */
@@ -259,6 +255,13 @@ export class DeliveryBuffer {
       this.#waiters.push(done);
     });
   }
+}
+
+/** A batch file: its first line parsed, the rest (the batch as sent) kept as text. */
+async function readBatchFile(path: string): Promise<BufferedBatch> {
+  const text = await readFile(path, 'utf8');
+  const newline = text.indexOf('\n');
+  return { ...(JSON.parse(text.slice(0, newline)) as BatchHead), body: text.slice(newline + 1) };
 }
 
 /** Writes `name` in `dir` so that after a crash it holds either nothing or all of `text`. */

@@ -240,20 +240,20 @@ export class SensorRunner {
     { kind: 'done' } | { kind: 'split' } | { kind: 'retry'; reason: string; retryAfterMs?: number }
   > {
     const { buffer } = this.#options;
-    const records = (b: BufferedBatch) => b.rows.length + b.events.length;
+    const records = (b: BufferedBatch) => b.records;
     // Only the source's position moved (e.g. past a corrupt record): nothing to send.
     const empty = batches.filter((b) => records(b) === 0);
     for (const b of empty) await buffer.acknowledge(b.seq);
     const sending = batches.filter((b) => records(b) > 0);
     if (sending.length === 0) return { kind: 'done' };
-    const part = (b: BufferedBatch) => ({ batchId: b.batchId, rows: b.rows, events: b.events });
+    // The batches' JSON goes into the request as it was buffered.
+    const parts =
+      sending.length === 1
+        ? [(sending[0] as BufferedBatch).body]
+        : ['{"batches":[', ...sending.flatMap((b, k) => (k === 0 ? [b.body] : [',', b.body])), ']}'];
     let reply: ChannelReply;
     try {
-      reply = await channel.call(
-        'POST',
-        '/api/sensor/batches',
-        sending.length === 1 ? part(sending[0] as BufferedBatch) : { batches: sending.map(part) },
-      );
+      reply = await channel.postJsonParts('/api/sensor/batches', parts);
     } catch (error) {
       const reason = error instanceof ChannelError ? error.message : `delivery failed: ${String(error)}`;
       return { kind: 'retry', reason };

@@ -70,8 +70,25 @@ export class ServerChannel {
 
   /** Sends JSON (or nothing) and reads a JSON answer. */
   call(method: 'GET' | 'POST', path: string, body?: unknown): Promise<ChannelReply> {
+    return this.#request(method, path, body === undefined ? undefined : JSON.stringify(body));
+  }
+
+  /**
+   * Posts JSON text in parts, written one after the other (buffered batches: their JSON goes out as
+   * it was buffered, never parsed, serialised or joined into one string again).
+   */
+  postJsonParts(path: string, parts: readonly string[]): Promise<ChannelReply> {
+    return this.#request('POST', path, parts);
+  }
+
+  #request(
+    method: 'GET' | 'POST',
+    path: string,
+    text: string | readonly string[] | undefined,
+  ): Promise<ChannelReply> {
     const { server } = this.#options;
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body), 'utf8');
+    const parts = text === undefined ? [] : typeof text === 'string' ? [text] : text;
+    const length = parts.reduce((n, part) => n + Buffer.byteLength(part, 'utf8'), 0);
     const timeoutMs = this.#options.timeoutMs ?? 60_000;
     return new Promise((resolve, reject) => {
       const req: ClientRequest = httpsRequest(
@@ -84,8 +101,8 @@ export class ServerChannel {
           agent: this.#agent,
           headers: {
             accept: 'application/json',
-            ...(payload
-              ? { 'content-type': 'application/json', 'content-length': String(payload.length) }
+            ...(text !== undefined
+              ? { 'content-type': 'application/json', 'content-length': String(length) }
               : {}),
           },
         },
@@ -123,7 +140,17 @@ export class ServerChannel {
         ),
       );
       req.on('error', (error) => reject(classify(error, server, this.#options.proxy)));
-      req.end(payload);
+      // One part at a time, each after the socket took the last: a request of several megabytes
+      // is not copied into the socket's buffer all at once.
+      const write = async () => {
+        for (const part of parts) {
+          if (!req.write(part, 'utf8')) await new Promise((drained) => req.once('drain', drained));
+        }
+        req.end();
+      };
+      write().catch((error: unknown) =>
+        req.destroy(error instanceof Error ? error : new Error(String(error))),
+      );
     });
   }
 
