@@ -60,7 +60,7 @@ export function compileQuery(text: string, options: CompileOptions = {}): Compil
   }
   const parsed = parseQuery(text);
   if (!parsed.value) return { diagnostics: parsed.diagnostics };
-  const ctx = newContext(text, parsed.value.timeGenerated);
+  const ctx = newContext(text, parsed.value.aliases);
   try {
     const plan = lowerPlan(ctx, parsed.value.code.Syntax);
     const now = BigInt((options.now ?? new Date()).getTime()) * 1000n;

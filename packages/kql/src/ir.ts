@@ -172,6 +172,8 @@ export type Query =
       readonly left: Query;
       readonly right: Query;
       readonly on: readonly { readonly left: Scalar; readonly right: Scalar }[];
+      /** `evaluate ipv4_lookup`: rows also match where the left address is in the right range (CIDR). */
+      readonly inRange?: { readonly address: Scalar; readonly range: Scalar };
       readonly outputs: readonly JoinOutput[];
       readonly columns: readonly Column[];
     }

@@ -17,7 +17,8 @@ export interface Scope {
 
 export interface LowerContext {
   readonly text: string;
-  readonly timeGenerated: boolean;
+  /** The other spellings of columns the query uses, as bound (kusto-globals.ts). */
+  readonly aliases: readonly string[];
   readonly bindings: Binding[];
   readonly warnings: Diagnostic[];
   scope: Scope;
@@ -72,8 +73,8 @@ export const aggregateNames: ReadonlySet<string> = new Set([
   'variancep',
 ]);
 
-export function newContext(text: string, timeGenerated: boolean): LowerContext {
-  return { text, timeGenerated, bindings: [], warnings: [], scope: { names: new Map() }, row: [], serial: 0 };
+export function newContext(text: string, aliases: readonly string[]): LowerContext {
+  return { text, aliases, bindings: [], warnings: [], scope: { names: new Map() }, row: [], serial: 0 };
 }
 
 export function lookup(ctx: LowerContext, name: string): NameBinding | undefined {

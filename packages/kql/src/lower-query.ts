@@ -1,7 +1,7 @@
 // Statements and tabular expressions of the bound tree to the IR: lets, table references, user
 // and Defender functions (expanded with their arguments), and every supported query operator, each
 // step taking its output columns from the binder.
-import { type TableName, tableNames, tables } from '@palisade/schema';
+import { type TableName, tableNames } from '@palisade/schema';
 import { KqlError } from './diagnostic.ts';
 import type {
   Column,
@@ -19,7 +19,7 @@ import type {
 } from './ir.ts';
 import { joinKinds } from './ir.ts';
 import { child, items, kindOf, nameOf, type SyntaxElement, symbolKindOf, textOf } from './kusto-bridge.ts';
-import { hasTimestamp, TIME_GENERATED } from './kusto-globals.ts';
+import { columnsWithAliases } from './kusto-globals.ts';
 import {
   aggregateNames,
   atOf,
@@ -34,7 +34,9 @@ import {
   unsupported,
   warn,
 } from './lower-context.ts';
+import { lowerMvApply, lowerTopNested } from './lower-rows.ts';
 import { lowerScalar, nullOf, required } from './lower-scalar.ts';
+import { lowerFind, lowerSearch } from './lower-search.ts';
 import { mdeFunctions } from './mde-functions.ts';
 
 /** Lowers a whole query block: its let statements, then its one result expression. */
@@ -132,22 +134,22 @@ export function lowerTabular(ctx: LowerContext, node: SyntaxElement): Query {
       return lowerUnion(ctx, undefined, node, node);
     case 'PrintOperator':
       return lowerPrint(ctx, node);
+    case 'SearchOperator':
+      return lowerSearch(ctx, undefined, node, node);
+    case 'FindOperator':
+      return lowerFind(ctx, node);
     default:
       throw unsupported(node, `the table expression ${kind.replace(/(Expression|Operator)$/, '')}`);
   }
 }
 
-function tableQuery(ctx: LowerContext, table: TableName): Query {
-  const columns: Column[] = tables[table].columns.map((c) => ({ name: c.name, type: c.type }));
-  const sources = columns.map((c) => c.name);
-  if (ctx.timeGenerated && hasTimestamp(table)) {
-    columns.push({ name: TIME_GENERATED, type: 'datetime' });
-    sources.push('Timestamp');
-  }
-  return { kind: 'table', table, sources, columns };
+export function tableQuery(ctx: LowerContext, table: TableName): Query {
+  const all = columnsWithAliases(table, ctx.aliases);
+  const columns: Column[] = all.map((c) => ({ name: c.name, type: c.type }));
+  return { kind: 'table', table, sources: all.map((c) => c.source), columns };
 }
 
-function isTableName(name: string): name is TableName {
+export function isTableName(name: string): name is TableName {
   return (tableNames as readonly string[]).includes(name);
 }
 
@@ -240,7 +242,7 @@ export function bindFunctionCall(
 }
 
 /** Runs `work` with the input's columns as the row being read (for `*` and `pack_all()`). */
-function withRow<T>(ctx: LowerContext, row: readonly Column[], work: () => T): T {
+export function withRow<T>(ctx: LowerContext, row: readonly Column[], work: () => T): T {
   const saved = ctx.row;
   ctx.row = row;
   try {
@@ -250,13 +252,13 @@ function withRow<T>(ctx: LowerContext, row: readonly Column[], work: () => T): T
   }
 }
 
-function lowerOperator(ctx: LowerContext, input: Query, op: SyntaxElement, out: SyntaxElement): Query {
+export function lowerOperator(ctx: LowerContext, input: Query, op: SyntaxElement, out: SyntaxElement): Query {
   return withRow(ctx, input.columns, () => lowerOperatorOn(ctx, input, op, out));
 }
 
-const plain = (c: Column): Scalar => ({ kind: 'column', name: c.name, type: c.type });
+export const plain = (c: Column): Scalar => ({ kind: 'column', name: c.name, type: c.type });
 
-function select(
+export function select(
   input: Query,
   columns: readonly Column[],
   items: readonly NamedScalar[],
@@ -362,6 +364,12 @@ function lowerOperatorOn(ctx: LowerContext, input: Query, op: SyntaxElement, out
       return lowerUnion(ctx, input, op, out);
     case 'MvExpandOperator':
       return lowerMvExpand(ctx, input, op, columnsOf(out));
+    case 'MvApplyOperator':
+      return lowerMvApply(ctx, input, op, columnsOf(out));
+    case 'SearchOperator':
+      return lowerSearch(ctx, input, op, out);
+    case 'TopNestedOperator':
+      return lowerTopNested(ctx, input, op, columnsOf(out));
     case 'ParseOperator':
       return lowerParse(ctx, input, op, columnsOf(out));
     case 'InvokeOperator': {
@@ -382,9 +390,13 @@ function lowerOperatorOn(ctx: LowerContext, input: Query, op: SyntaxElement, out
     case 'MakeSeriesOperator':
       throw unsupported(op, 'make-series');
     case 'EvaluateOperator': {
-      const plugin = nameOf(child(child(op, 'FunctionCall') ?? op, 'Name'));
+      const call = child(op, 'FunctionCall') ?? op;
+      const plugin = nameOf(child(call, 'Name'));
+      if (plugin === 'ipv4_lookup') return lowerIpv4Lookup(ctx, input, call, columnsOf(out));
       throw unsupported(op, `evaluate ${plugin}() (its columns depend on the data)`);
     }
+    case 'PartitionOperator':
+      return lowerPartition(ctx, input, op);
     default:
       throw unsupported(op, `the ${keywordOf(op) ?? kind} operator`);
   }
@@ -427,7 +439,7 @@ function namedItems(
 }
 
 /** Replaces references to columns made earlier in the same operator by their expressions. */
-function substitute(expr: Scalar, earlier: ReadonlyMap<string, Scalar>): Scalar {
+export function substitute(expr: Scalar, earlier: ReadonlyMap<string, Scalar>): Scalar {
   if (earlier.size === 0) return expr;
   switch (expr.kind) {
     case 'column':
@@ -741,6 +753,83 @@ function lowerJoin(ctx: LowerContext, left: Query, op: SyntaxElement, columns: r
   };
 }
 
+/**
+ * `evaluate ipv4_lookup(Table, address, rangeColumn [, return_unmatched])`: each row joined with the
+ * lookup rows whose CIDR range holds its address; unmatched rows are kept only when asked.
+ */
+function lowerIpv4Lookup(
+  ctx: LowerContext,
+  left: Query,
+  call: SyntaxElement,
+  columns: readonly Column[],
+): Query {
+  const args = items(child(required(child(call, 'ArgumentList'), call), 'Expressions'));
+  const [tableNode, addressNode, rangeNode, ...rest] = args;
+  if (!tableNode || !addressNode || !rangeNode)
+    throw unsupported(call, 'ipv4_lookup without its three arguments');
+  const keepUnmatched = rest.some((a) => /^(return_unmatched\s*=\s*)?true$/i.test(textOf(a)));
+  const right = withRow(ctx, [], () => lowerTabular(ctx, tableNode));
+  const rangeName = nameOf(rangeNode);
+  const range = right.columns.find((c) => c.name === rangeName);
+  const address = lowerScalar(ctx, addressNode);
+  if (!range || address.kind !== 'column') throw unsupported(call, 'ipv4_lookup over expressions');
+  const sources = [
+    ...left.columns.map((c) => ({ side: 'left' as const, column: c })),
+    ...right.columns.map((c) => ({ side: 'right' as const, column: c })),
+  ];
+  if (sources.length !== columns.length)
+    throw new KqlError('kql/internal', 'ipv4_lookup: columns out of step with the binder', atOf(call));
+  const outputs: JoinOutput[] = columns.map((c, i) => {
+    const s = sources[i] as { side: 'left' | 'right'; column: Column };
+    return { name: c.name, type: c.type, side: s.side, source: s.column.name };
+  });
+  return {
+    kind: 'join',
+    join: keepUnmatched ? 'leftouter' : 'inner',
+    left,
+    right,
+    on: [],
+    inRange: { address, range: plain(range) },
+    outputs,
+    columns,
+  };
+}
+
+/**
+ * `partition by Key (top 1 by Expr)`: one row per key, the one with the largest (or smallest)
+ * value, which is what arg_max/arg_min keep; other subqueries are refused.
+ */
+function lowerPartition(ctx: LowerContext, input: Query, op: SyntaxElement): Query {
+  const byNode = child(op, 'ByExpression');
+  const sub = child(child(op, 'Operand') ?? op, 'Subquery');
+  const countNode = sub && kindOf(sub) === 'TopOperator' ? child(sub, 'Expression') : undefined;
+  if (!byNode || !sub || !countNode || textOf(countNode) !== '1')
+    throw unsupported(op, 'the partition operator other than partition by Key (top 1 by Expr)');
+  const key = lowerScalar(ctx, byNode);
+  const order = sortKey(ctx, required(child(sub, 'ByExpression'), sub));
+  const keyName = key.kind === 'column' ? key.name : '__partition';
+  const orderName = '__partition_by';
+  const outputs = input.columns.filter((c) => c.name !== keyName);
+  const summary: Query = {
+    kind: 'summarize',
+    input,
+    keys: [{ name: keyName, expr: key }],
+    values: [
+      {
+        kind: 'arg',
+        fn: order.descending ? 'arg_max' : 'arg_min',
+        by: order.expr,
+        outputs: [
+          { name: orderName, type: order.expr.type, expr: order.expr },
+          ...outputs.map((c) => ({ ...c, expr: plain(c) })),
+        ],
+      },
+    ],
+    columns: [{ name: keyName, type: key.type }, { name: orderName, type: order.expr.type }, ...outputs],
+  };
+  return pick(summary, input.columns, op);
+}
+
 function lowerUnion(
   ctx: LowerContext,
   input: Query | undefined,
@@ -778,7 +867,7 @@ function lowerUnion(
   return { kind: 'union', inputs, columns };
 }
 
-function lowerMvExpand(
+export function lowerMvExpand(
   ctx: LowerContext,
   input: Query,
   op: SyntaxElement,
@@ -792,8 +881,9 @@ function lowerMvExpand(
     const inner = kindOf(e) === 'MvExpandExpression' ? required(child(e, 'Expression'), e) : e;
     const named = kindOf(inner) === 'SimpleNamedExpression';
     const expr = lowerScalar(ctx, named ? required(child(inner, 'Expression'), inner) : inner);
-    const name = named ? nameOf(child(inner, 'Name')) : expr.kind === 'column' ? expr.name : undefined;
-    if (!name) throw unsupported(inner, 'mv-expand of an unnamed expression');
+    // Unnamed, `mv-expand todynamic(Col)` expands into the column it reads.
+    const name = named ? nameOf(child(inner, 'Name')) : firstColumn(expr)?.name;
+    if (!name || !types.has(name)) throw unsupported(inner, 'mv-expand of an unnamed expression');
     return { name, type: types.get(name) ?? 'dynamic', expr };
   });
   const limitClause = child(op, 'RowLimitClause');
@@ -803,6 +893,24 @@ function lowerMvExpand(
   return limit
     ? { kind: 'expand', input, items: expanded, limit, columns }
     : { kind: 'expand', input, items: expanded, columns };
+}
+
+/** The first column an expression reads, depth first. */
+function firstColumn(expr: Scalar): Extract<Scalar, { kind: 'column' }> | undefined {
+  switch (expr.kind) {
+    case 'column':
+      return expr;
+    case 'call':
+      for (const a of expr.args) {
+        const found = firstColumn(a);
+        if (found) return found;
+      }
+      return undefined;
+    case 'path':
+      return firstColumn(expr.target);
+    default:
+      return undefined;
+  }
 }
 
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

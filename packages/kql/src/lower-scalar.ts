@@ -48,6 +48,9 @@ export function lowerScalar(ctx: LowerContext, node: SyntaxElement): Scalar {
         [lowerScalar(ctx, required(child(node, 'Expression'), node))],
         scalarTypeOf(node),
       );
+    // A named argument (`bin(Bin=Timestamp, 5m)`): the binder names the column; the value is the expression.
+    case 'SimpleNamedExpression':
+      return lowerScalar(ctx, required(child(node, 'Expression'), node));
     case 'UnaryPlusExpression':
       return lowerScalar(ctx, required(child(node, 'Expression'), node));
     case 'BetweenExpression':
@@ -67,7 +70,10 @@ export function lowerScalar(ctx: LowerContext, node: SyntaxElement): Scalar {
     case 'FunctionCallExpression':
       return lowerCall(ctx, node);
     case 'ToScalarExpression': {
-      const query = lowerTabular(ctx, required(child(node, 'Expression'), node));
+      const inner = required(child(node, 'Expression'), node);
+      // toscalar() of a scalar is that scalar.
+      if (!columnsOfType(inner.ResultType)) return lowerScalar(ctx, inner);
+      const query = lowerTabular(ctx, inner);
       const first = query.columns[0];
       if (!first) throw unsupported(node, 'toscalar() of a query without columns');
       return { kind: 'subquery', query, type: first.type };

@@ -11,7 +11,7 @@ import {
   nameOf,
   type SyntaxElement,
 } from './kusto-bridge.ts';
-import { globalsFor, TIME_GENERATED } from './kusto-globals.ts';
+import { aliasesIn, globalsFor, TIME_GENERATED } from './kusto-globals.ts';
 import { mdeFunctions } from './mde-functions.ts';
 
 export interface ParsedQuery {
@@ -19,6 +19,8 @@ export interface ParsedQuery {
   readonly code: KustoCode;
   /** Whether the query says `TimeGenerated` (bound as a column of tables with a Timestamp). */
   readonly timeGenerated: boolean;
+  /** The other spellings of columns the query uses (`TimeGenerated`, `AccountUPN`, …). */
+  readonly aliases: readonly string[];
 }
 
 export interface ParseResult {
@@ -28,18 +30,23 @@ export interface ParseResult {
 
 const syntaxMessage = /^(Expected|Missing|The incomplete fragment|Unexpected|Unterminated|Invalid)/;
 const UNKNOWN_NAME = 'KS142';
+/** The binder wants count()'s argument to be a condition; the engine also counts a value's non-null rows. */
+const BOOL_EXPECTED = 'A value of type bool expected.';
 
 /** Parses and binds `text` against Palisade's tables. */
 export function parseQuery(text: string): ParseResult {
-  const timeGenerated = new RegExp(`\\b${TIME_GENERATED}\\b`).test(text);
-  const code = kustoLanguage().KustoCode.ParseAndAnalyze(text, globalsFor(timeGenerated));
-  const columnNameArguments = columnNameArgumentSpans(code.Syntax);
+  const aliases = aliasesIn(text);
+  const timeGenerated = aliases.includes(TIME_GENERATED);
+  const code = kustoLanguage().KustoCode.ParseAndAnalyze(text, globalsFor(aliases));
+  const { columnNames: columnNameArguments, countValues } = argumentSpans(code.Syntax);
   const diagnostics: Diagnostic[] = [];
   for (const d of listOf(code.GetDiagnostics())) {
     if (d.Severity !== 'Error') continue;
     if (d.Code === UNKNOWN_NAME && columnNameArguments.some((s) => d.Start >= s.start && d.Start < s.end)) {
       continue;
     }
+    if (d.Message === BOOL_EXPECTED && countValues.some((s) => d.Start >= s.start && d.Start < s.end))
+      continue;
     diagnostics.push({
       severity: 'error',
       code: syntaxMessage.test(d.Message) ? 'kql/syntax' : 'kql/semantic',
@@ -48,13 +55,26 @@ export function parseQuery(text: string): ParseResult {
     });
   }
   if (diagnostics.length > 0) return { diagnostics };
-  return { value: { text, code, timeGenerated }, diagnostics };
+  return { value: { text, code, timeGenerated, aliases }, diagnostics };
 }
 
-/** Spans of arguments that name a column (`invoke FileProfile(SHA1)`), which the binder cannot resolve. */
-function columnNameArgumentSpans(root: SyntaxElement): { start: number; end: number }[] {
-  const spans: { start: number; end: number }[] = [];
+interface Span {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Spans of arguments that name a column (`invoke FileProfile(SHA1)`), which the binder cannot
+ * resolve, and of values given to count() (`count(AccountName)`).
+ */
+function argumentSpans(root: SyntaxElement): { columnNames: Span[]; countValues: Span[] } {
+  const spans: Span[] = [];
+  const countValues: Span[] = [];
   const visit = (node: SyntaxElement): void => {
+    if (kindOf(node) === 'FunctionCallExpression' && nameOf(child(node, 'Name')) === 'count') {
+      for (const arg of items(child(child(node, 'ArgumentList') ?? node, 'Expressions')))
+        countValues.push({ start: arg.TextStart, end: arg.TextStart + arg.Width });
+    }
     if (kindOf(node) === 'InvokeOperator') {
       const call = child(node, 'Function');
       const f = call && mdeFunctions.find((m) => m.name === nameOf(child(call, 'Name')));
@@ -70,7 +90,7 @@ function columnNameArgumentSpans(root: SyntaxElement): { start: number; end: num
     }
   };
   visit(root);
-  return spans;
+  return { columnNames: spans, countValues };
 }
 
 /**

@@ -364,7 +364,18 @@ class SqlWriter {
       const sql = `${alias}.${v.sql}`;
       return v.type === 'string' ? `coalesce(${sql}, '')` : sql;
     };
-    const on = query.on.map((k) => `${key(k.left, left, 'l')} = ${key(k.right, right, 'r')}`).join(' AND ');
+    const conditions = query.on.map((k) => `${key(k.left, left, 'l')} = ${key(k.right, right, 'r')}`);
+    if (query.inRange) {
+      const inRange = d.functions.ipv4_is_in_range;
+      if (!inRange) throw new KqlError('kql/unsupported', 'ipv4_lookup is not supported by this dialect');
+      const side = (s: Scalar, rel: Rel, alias: string): SqlArg => {
+        const v = this.scalar(s, rel);
+        return { ...v, sql: `${alias}.${v.sql}` };
+      };
+      const args = [side(query.inRange.address, left, 'l'), side(query.inRange.range, right, 'r')];
+      conditions.push(inRange(args, this.tools({ start: 0, length: 0 }), 'bool'));
+    }
+    const on = conditions.length > 0 ? conditions.join(' AND ') : 'true';
     let leftFrom = left.name;
     if (unique) {
       const keys = query.on.map((k) => key(k.left, left, left.name));

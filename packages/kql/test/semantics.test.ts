@@ -416,6 +416,121 @@ describe('scalars and values', () => {
   });
 });
 
+describe('search, find, mv-apply, top-nested, partition, ipv4_lookup', () => {
+  it('search: a bare term is has over every string column; Column:"term" over one; $table names the table', async () => {
+    // "cmd" is a whole term of 11 (cmd.exe), 21 (--cmd-line), 22 (CMD.EXE), 32 (cmd.exe); no DeviceInfo row has it.
+    const { Results } = await run('search in (DeviceProcessEvents, DeviceInfo) "cmd"');
+    expect(Results.map((r) => [r.$table, r.ProcessId]).sort()).toEqual([
+      ['DeviceProcessEvents', 11],
+      ['DeviceProcessEvents', 21],
+      ['DeviceProcessEvents', 22],
+      ['DeviceProcessEvents', 32],
+    ]);
+    // mycmd.exe does not have the term cmd.exe.
+    const named = await run('search in (DeviceProcessEvents) FileName:"cmd.exe" | project ProcessId');
+    expect(named.Results.map((r) => r.ProcessId).sort()).toEqual([11, 22, 32]);
+    expect(await column('DeviceInfo | search "Linux"', 'DeviceId')).toEqual(['d9']);
+  });
+
+  it('find: rows of every table matching, source_ naming the table, missing columns null', async () => {
+    const { Schema, Results } = await run(
+      'find in (DeviceProcessEvents, DeviceInfo) where DeviceId == "d2" project DeviceName, ProcessId',
+    );
+    expect(Schema.map((c) => c.Name)).toEqual(['source_', 'DeviceName', 'ProcessId']);
+    expect(Results.map((r) => [r.source_, r.DeviceName, r.ProcessId]).sort()).toEqual([
+      ['DeviceInfo', 'srv2.corp', null],
+      ['DeviceProcessEvents', 'srv2.corp', 21],
+      ['DeviceProcessEvents', 'srv2.corp', 22],
+    ]);
+  });
+
+  it("mv-apply runs the subquery over each row's elements, keeping the row's columns", async () => {
+    // Spns is ["cifs/srv2","host/ws1"].
+    const kept = await run(
+      'IdentityLogonEvents | mv-apply Spn = AdditionalFields.Spns to typeof(string) on (where Spn startswith "cifs") | project AccountName, Spn',
+    );
+    expect(kept.Results).toEqual([{ AccountName: 'alice', Spn: 'cifs/srv2' }]);
+    const projected = await run(
+      'IdentityLogonEvents | mv-apply Spn = AdditionalFields.Spns to typeof(string) on (where Spn has "ws1" | project Spn) | project AccountName, Spn',
+    );
+    expect(projected.Results).toEqual([{ AccountName: 'alice', Spn: 'host/ws1' }]);
+  });
+
+  it('top-nested keeps the keys with the largest aggregate (smallest with asc)', async () => {
+    // max(FileSize): ws1.corp 200, srv2.corp 300, ws3.corp 60.
+    const { Schema, Results } = await run(
+      'DeviceProcessEvents | top-nested 2 of DeviceName by max(FileSize)',
+    );
+    expect(Schema.map((c) => c.Name)).toEqual(['DeviceName', 'aggregated_DeviceName']);
+    expect(Results).toEqual([
+      { DeviceName: 'srv2.corp', aggregated_DeviceName: 300 },
+      { DeviceName: 'ws1.corp', aggregated_DeviceName: 200 },
+    ]);
+    expect(
+      await column('DeviceProcessEvents | top-nested 1 of DeviceName by max(FileSize) asc', 'DeviceName'),
+    ).toEqual(['ws3.corp']);
+  });
+
+  it('partition by key (top 1 by x) keeps the row with the largest x per key', async () => {
+    // d1: 12 (200 > 100); d2: 21 (300; 22 has none); d3: 32 (60 > 50).
+    const { Schema, Results } = await run('DeviceProcessEvents | partition by DeviceId (top 1 by FileSize)');
+    expect(Schema[0]?.Name).toBe('Timestamp');
+    expect(Results.map((r) => r.ProcessId).sort()).toEqual([12, 21, 32]);
+  });
+
+  it('evaluate ipv4_lookup joins addresses to the CIDR ranges holding them', async () => {
+    const query = (unmatched: string) =>
+      `let ranges = datatable(Net:string, Label:string)["10.0.0.0/8", "ten", "192.168.1.0/24", "lab"];
+       datatable(ip:string)["10.1.2.3", "192.168.1.7", "8.8.8.8"] | evaluate ipv4_lookup(ranges, ip, Net${unmatched}) | project ip, Label`;
+    const inner = await run(query(''));
+    expect(inner.Results.map((r) => [r.ip, r.Label]).sort()).toEqual([
+      ['10.1.2.3', 'ten'],
+      ['192.168.1.7', 'lab'],
+    ]);
+    const all = await run(query(', return_unmatched = true'));
+    expect(all.Results.map((r) => [r.ip, r.Label]).sort()).toEqual([
+      ['10.1.2.3', 'ten'],
+      ['192.168.1.7', 'lab'],
+      ['8.8.8.8', ''],
+    ]);
+  });
+
+  it('count(x) counts the rows where x is not null; toscalar() of a scalar is the scalar', async () => {
+    // FileSize is null on 22 only.
+    expect(await column('DeviceProcessEvents | summarize count(FileSize)', 'count_FileSize')).toEqual([5]);
+    expect(await column('print n = toscalar(array_length(dynamic([1, 2, 3])))', 'n')).toEqual([3]);
+  });
+
+  it('mv-expand of todynamic(Column) expands that column', async () => {
+    // The bag has three keys: Spns, x and k.v.
+    expect(
+      await column('IdentityLogonEvents | mv-expand todynamic(AdditionalFields) | count', 'Count'),
+    ).toEqual([3]);
+  });
+
+  it('Sentinel spellings AccountUPN and AccountSID read AccountUpn and AccountSid', async () => {
+    expect(
+      await column(
+        'DeviceProcessEvents | where AccountUPN == AccountUpn and AccountSID == AccountSid | count',
+        'Count',
+      ),
+    ).toEqual([6]);
+  });
+
+  it('set, index and code-point functions', async () => {
+    const { Results } = await run(`print
+      j = jaccard_index(dynamic([1, 2, 3]), dynamic([2, 3, 4])),
+      i = has_any_index("this is an example", dynamic(["what", "example"])),
+      none = has_any_index("abc", dynamic(["x"])),
+      cps = unicode_codepoints_from_string("KQL"),
+      s = make_string(dynamic([75, 81, 76])),
+      bytes = base64_decode_toarray("S3VzdG8=")`);
+    expect(Results).toEqual([
+      { j: 0.5, i: 1, none: -1, cps: [75, 81, 76], s: 'KQL', bytes: [75, 117, 115, 116, 111] },
+    ]);
+  });
+});
+
 describe('diagnostics', () => {
   it('an unsupported feature is named with its line and column', () => {
     const { value, diagnostics } = compileQuery(

@@ -1,6 +1,7 @@
 // Public surface of @palisade/schema: the tables as data, rows and their checks, ActionTypes.
 
 export { DirectoryAction, LogonAction, QueryAction } from './action-types.ts';
+export { serviceTables } from './defender-service-tables.ts';
 export { columnTypes, defenderTables } from './defender-tables.ts';
 export type { NetworkRows } from './normalise/network-identity.ts';
 export { NetworkNormaliser, normaliseCapture } from './normalise/network-identity.ts';

@@ -1,6 +1,8 @@
-// Every table Palisade stores: the Defender XDR tables (defender-tables.ts) and Palisade's own
-// raw-event table, which keeps every record that no Defender table claims, so nothing is hidden
-// from hunting.
+// Every table Palisade stores: the Defender XDR tables (defender-tables.ts), the tables other
+// Defender services fill (defender-service-tables.ts), and Palisade's own raw-event table, which
+// keeps every record that no Defender table claims, so nothing is hidden from hunting.
+
+import { serviceTables } from './defender-service-tables.ts';
 import { type ColumnSpec, type ColumnType, defenderTables, type TableSpec } from './defender-tables.ts';
 
 /** Palisade's tables, clearly named as ours. */
@@ -25,7 +27,7 @@ export const palisadeTables = {
   },
 } as const satisfies Record<string, TableSpec>;
 
-export const tables = { ...defenderTables, ...palisadeTables } as const;
+export const tables = { ...defenderTables, ...serviceTables, ...palisadeTables } as const;
 
 export type TableName = keyof typeof tables;
 export const tableNames = Object.keys(tables) as TableName[];

@@ -87,7 +87,14 @@ const simple =
   };
 
 const aggregates: Readonly<Record<string, AggregateRenderer>> = {
-  count: ([x]) => (x && x.type === 'bool' ? `count(*) FILTER (WHERE ${x.sql})` : 'count(*)'),
+  // count(x) of a value that is not a condition (which the engine accepts): the rows where x is
+  // not null, and strings are never null.
+  count: ([x]) =>
+    !x || x.type === 'string'
+      ? 'count(*)'
+      : x.type === 'bool'
+        ? `count(*) FILTER (WHERE ${x.sql})`
+        : `count(${x.sql})`,
   countif: ([p], tools) => (p ? filtered('count(*)', p) : tools.fail('countif needs a condition')),
   dcount: ([x], tools) => (x ? `count(DISTINCT ${x.sql})` : tools.fail('dcount needs a value')),
   dcountif: ([x, p], tools) =>

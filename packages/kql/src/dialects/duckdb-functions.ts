@@ -571,6 +571,18 @@ export const duckDbFunctions: Readonly<Record<string, ScalarRenderer>> = {
       : tools.fail('extract_json needs a path and a value'),
   base64_decode_tostring: ([s]) => `try(decode(from_base64(${s ? text(s) : 'NULL'})))`,
   base64_decodestring: ([s]) => `try(decode(from_base64(${s ? text(s) : 'NULL'})))`,
+  base64_decode_toarray: ([s]) => {
+    const hex = `hex(from_base64(${s ? text(s) : 'NULL'}))`;
+    return `try(to_json(list_transform(range(0, length(${hex}), 2), lambda i: CAST('0x' || substr(${hex}, i + 1, 2) AS INTEGER))))`;
+  },
+  make_string: (args) =>
+    `concat(${args
+      .map((a) =>
+        a.type === 'dynamic'
+          ? `coalesce(list_aggr(list_transform(CAST(${a.sql} AS INTEGER[]), lambda c: chr(c)), 'string_agg', ''), '')`
+          : `chr(CAST(${a.sql} AS INTEGER))`,
+      )
+      .join(', ')})`,
   base64_encode_tostring: ([s]) => `to_base64(encode(${s ? orEmpty(s) : "''"}))`,
   url_decode: ([s]) => `try(url_decode(${s ? text(s) : 'NULL'}))`,
   url_encode: ([s]) => `url_encode(${s ? orEmpty(s) : "''"})`,
@@ -676,6 +688,17 @@ export const duckDbFunctions: Readonly<Record<string, ScalarRenderer>> = {
     a && b
       ? `to_json(list_intersect(${dynamicArray(a)}, ${dynamicArray(b)}))`
       : tools.fail('set_intersect needs two arrays'),
+  jaccard_index: ([a, b], tools, result) => {
+    if (!a || !b) return tools.fail('jaccard_index needs two arrays');
+    const ratio = `(CAST(len(list_intersect(${dynamicArray(a)}, ${dynamicArray(b)})) AS DOUBLE) / NULLIF(len(list_distinct(list_concat(${dynamicArray(a)}, ${dynamicArray(b)}))), 0))`;
+    // Some versions of the binder type it dynamic.
+    return result === 'dynamic' ? `to_json(${ratio})` : ratio;
+  },
+  has_any_index: ([s, a], tools) => {
+    if (!s || !a) return tools.fail('has_any_index needs a string and an array');
+    const test = `regexp_matches(${orEmpty(s)}, '(?i)' || ${termRegexSql('e', true, true)})`;
+    return `coalesce(list_position(list_transform(${arrayTexts(a.sql)}, lambda e: ${test}), true) - 1, -1)`;
+  },
   set_union: (args) => `to_json(list_distinct(list_concat(${args.map(dynamicArray).join(', ')})))`,
   // Network.
   ipv4_is_private: ([ip]) =>
@@ -687,6 +710,8 @@ export const duckDbFunctions: Readonly<Record<string, ScalarRenderer>> = {
   ipv4_is_match: ([a, b], tools) =>
     a && b ? ipv4InRange(text(a), text(b)) : tools.fail('ipv4_is_match needs two addresses'),
   parse_ipv4: ([ip]) => ipv4ToLong(ip ? text(ip) : 'NULL'),
+  unicode_codepoints_from_string: ([s]) =>
+    `to_json(list_transform(string_split(${s ? orEmpty(s) : "''"}, ''), lambda ch: unicode(ch)))`,
   new_guid: () => 'CAST(uuid() AS VARCHAR)',
   // Equal inputs hash equal, which is what partitioning by hash needs; the values are not Kusto's.
   hash: ([x, mod], tools) => {
