@@ -1,6 +1,7 @@
 // The palisade command's commands as data: names, arguments, options and help text. The
 // dispatcher and the help printer both read this table.
-import { defaultDataDir, defaultListen } from '@palisade/server';
+// The configuration module alone: the sensor's bundle takes this table without the server.
+import { defaultDataDir, defaultListen } from '@palisade/server/config';
 
 export interface OptionSpec {
   readonly name: string;
@@ -30,6 +31,8 @@ export type DumpFormat = (typeof dumpFormats)[number];
 export const scanFormats = ['table', 'csv', 'json', 'jsonl'] as const;
 export type ScanFormat = (typeof scanFormats)[number];
 export const levels = ['informational', 'low', 'medium', 'high', 'critical'] as const;
+export const huntFormats = ['table', 'csv', 'json'] as const;
+export type HuntFormat = (typeof huntFormats)[number];
 export const captureFormats = ['text', 'json'] as const;
 export type CaptureFormat = (typeof captureFormats)[number];
 
@@ -88,7 +91,8 @@ export const commands: readonly CommandSpec[] = [
       'API, sensor registration (with the access key) and the mTLS sensor channel on one',
       'HTTPS listener. Logs are JSON lines on stderr, with secrets redacted.',
       'Environment: PALISADE_ADMIN_PASSWORD (first run), PALISADE_KEY_PASSPHRASE (encrypts the',
-      'private keys at rest), PALISADE_DUCKDB_MEMORY_LIMIT (default 1GB).',
+      'private keys at rest), PALISADE_DUCKDB_MEMORY_LIMIT (default 1GB; hunting queries run',
+      'within it), PALISADE_HUNTING_TIMEOUT (seconds a hunting query may run, default 600).',
       'Exit codes: 0 stopped by SIGINT or SIGTERM; 1 the instance could not start (port in use,',
       '  unreadable keys or stores); 2 bad command line, configuration, or no domain on a first run.',
     ].join('\n'),
@@ -250,6 +254,62 @@ export const commands: readonly CommandSpec[] = [
       'or SIGTERM stops the capture, finishes open exchanges and prints the final counters.',
       'Exit codes: 0 stopped; 1 tcpdump could not run or failed while capturing, or its output',
       '  was damaged; 2 bad command line, filter, interface or configuration file.',
+    ].join('\n'),
+  },
+  {
+    path: ['hunt'],
+    usage:
+      "palisade hunt 'QUERY' | --file FILE [--format table|csv|json] [--max-rows N] [--data DIR | --server URL --client-id ID [--ca-file FILE]]",
+    summary: 'run an advanced hunting query (KQL) over an instance directory or a running instance',
+    minArgs: 0,
+    options: [
+      { name: 'file', type: 'string', help: 'read the query from this file instead of the argument' },
+      {
+        name: 'format',
+        type: 'string',
+        short: 'f',
+        values: huntFormats,
+        default: 'table',
+        help: "table: aligned text and a row count; csv; json: MDE's { Schema, Results }",
+      },
+      {
+        name: 'max-rows',
+        type: 'string',
+        default: '100000',
+        help: "print at most this many rows (at most 100,000, MDE's API limit)",
+      },
+      {
+        name: 'data',
+        type: 'string',
+        short: 'd',
+        help: `an instance's data directory, read while the instance is stopped (default ${defaultDataDir})`,
+      },
+      {
+        name: 'server',
+        type: 'string',
+        help: 'a running instance, e.g. https://palisade.corp.example.com:8443',
+      },
+      {
+        name: 'client-id',
+        type: 'string',
+        help: 'an API client with AdvancedQuery.Read.All; its secret is read from PALISADE_CLIENT_SECRET',
+      },
+      {
+        name: 'ca-file',
+        type: 'string',
+        help: "the instance CA's certificate (PEM) to trust; default the system's CAs",
+      },
+    ],
+    details: [
+      "The query is KQL as Defender's advanced hunting takes it, over Palisade's tables",
+      '(DeviceProcessEvents, IdentityLogonEvents, AlertInfo, …). With --data (or neither option)',
+      "the instance directory's event store is opened read-only, which DuckDB allows only while",
+      'the instance is stopped; a running instance is asked through its API instead (--server,',
+      '--client-id and PALISADE_CLIENT_SECRET), where results are limited to 100,000 rows and',
+      "the instance's query timeout. Errors name the query's line and column on stderr.",
+      'Environment: PALISADE_CLIENT_SECRET, PALISADE_DUCKDB_MEMORY_LIMIT (default 1GB, --data).',
+      'Exit codes: 0 done; 1 the query failed, or the store or instance could not be reached;',
+      '  2 bad command line.',
     ].join('\n'),
   },
   {

@@ -77,7 +77,10 @@ export async function runSensorRegister(options: OptionValues, out: Output): Pro
   }
   const dir = sensorDirOf(text(options.dir));
   const facts = await readHostFacts(
-    hostProbe({ windowsDomain: env.windowsDomain, ...(env.sambaConfig ? { sambaConfig: env.sambaConfig } : {}) }),
+    hostProbe({
+      windowsDomain: env.windowsDomain,
+      ...(env.sambaConfig ? { sambaConfig: env.sambaConfig } : {}),
+    }),
   );
   const type = sensorKindOf(facts, text(options.type) === 'standalone' ? 'standalone' : 'endpoint');
   try {

@@ -81,6 +81,7 @@ export async function runUp(
       adminPassword: config.adminPassword,
       keyPassphrase: config.keyPassphrase,
       duckDbMemoryLimit: config.duckDbMemoryLimit,
+      hunting: { timeoutMs: config.huntingTimeoutMs },
       listen: config.listen,
       ruleSet,
       identityConfig,

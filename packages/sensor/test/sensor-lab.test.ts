@@ -44,6 +44,9 @@ describe.skipIf(missing.length > 0)('a sensor beside a real Samba DC under attac
         TB_HOOKS: join(lab, 'sensor-hooks.sh'),
         PALISADE: bundle,
         SENSOR_WORK: join(work, 'palisade'),
+        // The bundle lives in a temporary folder; the hunting language service it loads at run
+        // time is found in the repository's node_modules.
+        NODE_PATH: join(root, 'node_modules'),
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -78,6 +78,9 @@ describe.skipIf(skip !== undefined)('the sensor and the instance, stopped and ki
           ...process.env,
           PALISADE_ADMIN_PASSWORD: 'Quartz-Lantern-Orbit-2291',
           PALISADE_DUCKDB_MEMORY_LIMIT: '512MB',
+          // The bundle lives in a temporary folder; the hunting language service it loads at run
+          // time is found in the repository's node_modules.
+          NODE_PATH: join(root, 'node_modules'),
         },
         stdio: ['ignore', 'pipe', 'ignore'],
       },

@@ -21,8 +21,10 @@ export interface UpConfig {
   readonly adminPassword: string | undefined;
   /** Encrypts the instance's private keys at rest (`PALISADE_KEY_PASSPHRASE`). */
   readonly keyPassphrase: string | undefined;
-  /** DuckDB's memory limit (`PALISADE_DUCKDB_MEMORY_LIMIT`, default 1GB). */
+  /** DuckDB's memory limit (`PALISADE_DUCKDB_MEMORY_LIMIT`, default 1GB); hunting queries run within it. */
   readonly duckDbMemoryLimit: string;
+  /** How long a hunting query may run (`PALISADE_HUNTING_TIMEOUT` in seconds, default 600). */
+  readonly huntingTimeoutMs: number;
 }
 
 /** The flags `palisade up` takes, as the CLI parsed them. */
@@ -40,7 +42,27 @@ export const upEnvironment = {
   adminPassword: 'PALISADE_ADMIN_PASSWORD',
   keyPassphrase: 'PALISADE_KEY_PASSPHRASE',
   duckDbMemoryLimit: 'PALISADE_DUCKDB_MEMORY_LIMIT',
+  huntingTimeout: 'PALISADE_HUNTING_TIMEOUT',
 } as const;
+
+/** What `palisade hunt` reads from the environment. */
+export interface HuntConfig {
+  /** DuckDB's memory limit for an instance directory opened read-only (`PALISADE_DUCKDB_MEMORY_LIMIT`). */
+  readonly duckDbMemoryLimit: string;
+  /** An API client's secret for `--server` (`PALISADE_CLIENT_SECRET`), kept out of the process list. */
+  readonly clientSecret: string | undefined;
+}
+
+export const huntEnvironment = { clientSecret: 'PALISADE_CLIENT_SECRET' } as const;
+
+/** `palisade hunt`'s settings from the environment. */
+export function readHuntConfig(env: Readonly<Record<string, string | undefined>> = process.env): HuntConfig {
+  const value = (name: string) => (env[name] === '' ? undefined : env[name]);
+  return Object.freeze({
+    duckDbMemoryLimit: value(upEnvironment.duckDbMemoryLimit) ?? '1GB',
+    clientSecret: value(huntEnvironment.clientSecret),
+  });
+}
 
 // RFC 1123 labels; at least two of them (a directory's DNS domain, `contoso.local`).
 const domainPattern =
@@ -95,6 +117,10 @@ export function readUpConfig(
   if (!/^\d+(?:\.\d+)?\s*(?:[KMGT]i?B|B)$/i.test(memory)) {
     problems.push(`${upEnvironment.duckDbMemoryLimit}: expected a size such as 1GB, found ${memory}`);
   }
+  const timeout = nonEmpty(upEnvironment.huntingTimeout) ?? '600';
+  if (!/^\d+$/.test(timeout) || Number(timeout) < 1 || Number(timeout) > 86_400) {
+    problems.push(`${upEnvironment.huntingTimeout}: expected seconds from 1 to 86400, found ${timeout}`);
+  }
   if (problems.length > 0) return { problems };
   return {
     config: Object.freeze({
@@ -104,6 +130,7 @@ export function readUpConfig(
       adminPassword: nonEmpty(upEnvironment.adminPassword),
       keyPassphrase: nonEmpty(upEnvironment.keyPassphrase),
       duckDbMemoryLimit: memory,
+      huntingTimeoutMs: Number(timeout) * 1000,
     }),
     problems,
   };

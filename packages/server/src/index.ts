@@ -5,14 +5,29 @@ export {
   checkDomain,
   defaultDataDir,
   defaultListen,
+  type HuntConfig,
+  huntEnvironment,
   type ListenAddress,
   parseListen,
+  readHuntConfig,
   readUpConfig,
   type UpConfig,
   type UpFlags,
   upEnvironment,
 } from './config.ts';
+export type { RuleRun } from './custom-detections/custom-detection-runner.ts';
 export type { Route, RouteRequest, RouteResponse } from './http/route.ts';
+export {
+  defaultHuntingLimits,
+  duckDbHuntingEngine,
+  type HuntingAnswer,
+  type HuntingEngine,
+  type HuntingLimits,
+  type HuntingOutcome,
+  huntingAnswer,
+  mdeTypeNames,
+  runHuntingQuery,
+} from './hunting/hunting-engine.ts';
 export {
   type CreatedInstance,
   dataLayout,
@@ -22,6 +37,7 @@ export {
   type InstanceErrorCode,
   type InstanceOptions,
   type OpenedInstance,
+  openHuntingReadOnly,
   openInstance,
 } from './instance.ts';
 export { createLogger, type Logger, type LoggerOptions, type LogLevel, silentLogger } from './log.ts';

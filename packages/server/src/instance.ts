@@ -14,6 +14,7 @@ import {
 import { checkPasswordPolicy, hashPassword } from './auth/passwords.ts';
 import type { DirectoryRole } from './auth/permissions.ts';
 import { checkDomain } from './config.ts';
+import { duckDbHuntingEngine, type HuntingEngine } from './hunting/hunting-engine.ts';
 import { generateAccessKey } from './pki/access-key.ts';
 import {
   createInstanceCa,
@@ -94,6 +95,8 @@ export interface OpenedInstance {
   readonly dataDir: string;
   readonly state: StateStore;
   readonly events: EventStore;
+  /** Runs hunting queries on the event store (read-only). */
+  readonly hunting: HuntingEngine;
   readonly ca: InstanceCa;
   readonly serverCertificate: ServerCertificate;
   readonly revocations: SensorRevocations;
@@ -128,16 +131,17 @@ export async function openInstance(options: InstanceOptions): Promise<OpenedInst
       passphrase: options.keyPassphrase,
       hosts: options.serverHosts,
     });
-    events = await DuckDbEventStore.open(join(dataDir, dataLayout.events), {
+    const eventStore = await DuckDbEventStore.open(join(dataDir, dataLayout.events), {
       memoryLimit: options.duckDbMemoryLimit,
     });
+    events = eventStore;
     const revocations = await SensorRevocations.load(state);
-    const eventStore = events;
     return {
       ...opened,
       dataDir,
       state,
       events: eventStore,
+      hunting: duckDbHuntingEngine(eventStore),
       ca,
       serverCertificate,
       revocations,
@@ -151,6 +155,21 @@ export async function openInstance(options: InstanceOptions): Promise<OpenedInst
     await state.close();
     throw error;
   }
+}
+
+/**
+ * The hunting engine of an instance directory whose instance is not running, over its event
+ * store opened read-only (`palisade hunt --data`). Throws `store/already-open` (a StoreError)
+ * while the instance runs: DuckDB lets one process hold the file.
+ */
+export async function openHuntingReadOnly(
+  dataDir: string,
+  duckDbMemoryLimit: string,
+): Promise<{ readonly engine: HuntingEngine; close(): Promise<void> }> {
+  const store = await DuckDbEventStore.openReadOnly(join(dataDir, dataLayout.events), {
+    memoryLimit: duckDbMemoryLimit,
+  });
+  return { engine: duckDbHuntingEngine(store), close: () => store.close() };
 }
 
 function checkReopen(record: InstanceRecord, options: InstanceOptions): InstanceRecord {

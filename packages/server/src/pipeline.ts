@@ -5,6 +5,8 @@
 // each sensor's events in order; those that arrive while a commit is in flight are committed
 // together (group commit: one event-store and one state-store transaction for the group), and each
 // is acknowledged once all of that is durable.
+
+import { createHash } from 'node:crypto';
 import {
   type Alert,
   type AlertEvent,
@@ -391,6 +393,58 @@ export class Pipeline {
         throw error;
       }
       return { value: target.incidentId, errors: [] };
+    });
+  }
+
+  /**
+   * Raises alerts made outside the sensor path (custom detection rules) as detection alerts are
+   * raised: those already stored are skipped (ids are stable, so a rule's next run over the same
+   * rows raises nothing new), the rest are written as AlertInfo/AlertEvidence rows and alert
+   * records and correlated into incidents, one at a time with the batch groups. Resolves with
+   * the alerts stored.
+   */
+  raiseAlerts(alerts: readonly MdeAlert[]): Promise<MdeAlert[]> {
+    return this.#serial(async () => {
+      const detectors = await this.#ready();
+      const { events, state } = this.#options;
+      const fresh: MdeAlert[] = [];
+      const seen = new Set<string>();
+      for (const alert of alerts) {
+        if (seen.has(alert.id)) continue;
+        seen.add(alert.id);
+        if ((await state.alerts.get(alert.id)) === undefined) fresh.push(alert);
+      }
+      if (fresh.length === 0) return [];
+      // Named after the alerts it carries: raised again after a crash, the rows are not stored twice.
+      const digest = createHash('sha256')
+        .update(fresh.map((a) => a.id).join('\n'))
+        .digest('hex')
+        .slice(0, 32);
+      await events.append(`alerts:raised:${digest}`, fresh.flatMap(alertRows), { source: pipelineSource });
+      const at = this.#now().toISOString();
+      const saved = structuredClone(detectors.correlator.state);
+      try {
+        const correlated = fresh.map((alert) => ({ alert, change: detectors.correlator.add(alert, at) }));
+        await state.transaction(async (tx) => {
+          for (const { alert, change } of correlated) {
+            await storeIncidentChanges(tx, change);
+            await tx.alerts.create(storedAlert(alert, change.incidentId));
+            await appendAudit(tx, change.audit);
+          }
+          await saveCorrelation(tx, detectors);
+        });
+        this.#log.info('alerts raised', {
+          alerts: correlated.map(({ alert, change }) => ({
+            id: alert.id,
+            title: alert.title,
+            incidentId: change.incidentId,
+          })),
+        });
+      } catch (error) {
+        detectors.correlator = new IncidentCorrelator(saved, correlatorOptions(this.#options));
+        throw error;
+      }
+      return fresh;
     });
   }
 

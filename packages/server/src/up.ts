@@ -1,15 +1,19 @@
 // `palisade up` without the command line: opens (or creates) the instance, rebuilds the pipeline's
 // detector state, and serves the route table over HTTPS with the instance CA's server
 // certificate, asking sensors for their client certificate on the same listener. Timers evaluate
-// sensor health every minute and run daily maintenance (event retention, server certificate).
+// sensor health every minute, run the custom detection rules that are due every minute, and run
+// daily maintenance (event retention, server certificate).
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { IdentityEngineConfig, RuleSet } from '@palisade/detect';
+import { warmUp } from '@palisade/kql';
 import type { RetentionResult } from '@palisade/store';
 import { createLoginRateLimiter } from './auth/rate-limit.ts';
 import type { ListenAddress } from './config.ts';
+import { CustomDetectionRunner } from './custom-detections/custom-detection-runner.ts';
 import { stateApiClientStore, stateSessionStore } from './http/credentials.ts';
 import { createInstanceServer } from './http/server.ts';
+import { defaultHuntingLimits, type HuntingLimits, HuntingService } from './hunting/hunting-engine.ts';
 import {
   type CreatedInstance,
   dataLayout,
@@ -26,8 +30,15 @@ import { instanceRoutes } from './routes/route-table.ts';
 import { SensorHealthMonitor, type SensorHealthThresholds } from './sensors/sensor-health.ts';
 import { createSensorRateLimiter, type SensorRateLimit } from './sensors/sensor-rate-limit.ts';
 
-/** How often sensor health is evaluated, and maintenance runs (retention, server certificate). */
-export const defaultSchedule = { healthCheckMs: 60_000, maintenanceMs: 24 * 3_600_000 } as const;
+/**
+ * How often sensor health is evaluated, custom detection rules are checked for being due (each
+ * runs at its own frequency), and maintenance runs (retention, server certificate).
+ */
+export const defaultSchedule = {
+  healthCheckMs: 60_000,
+  customDetectionsMs: 60_000,
+  maintenanceMs: 24 * 3_600_000,
+} as const;
 
 /** What one maintenance run did. */
 export interface MaintenanceResult {
@@ -49,8 +60,19 @@ export interface StartOptions extends InstanceOptions {
   readonly now?: (() => Date) | undefined;
   readonly sensorRateLimit?: SensorRateLimit | undefined;
   readonly sensorHealthThresholds?: SensorHealthThresholds | undefined;
-  /** Timer periods; tests turn the timers off with 0 and call `evaluateHealth`/`maintain`. */
-  readonly schedule?: { readonly healthCheckMs?: number; readonly maintenanceMs?: number } | undefined;
+  /** Hunting limits (timeout, rows, concurrent queries, result size); MDE's by default. */
+  readonly hunting?: Partial<HuntingLimits> | undefined;
+  /**
+   * Timer periods; tests turn the timers off with 0 and call `evaluateHealth`,
+   * `customDetections.runDue` and `maintain`.
+   */
+  readonly schedule?:
+    | {
+        readonly healthCheckMs?: number;
+        readonly customDetectionsMs?: number;
+        readonly maintenanceMs?: number;
+      }
+    | undefined;
 }
 
 export interface RunningInstance {
@@ -64,6 +86,10 @@ export interface RunningInstance {
   readonly sensorHealth: SensorHealthMonitor;
   /** Runs the health evaluation now (the timer's work). */
   evaluateHealth(): Promise<void>;
+  /** Hunting queries with the instance's limits. */
+  readonly hunting: HuntingService;
+  /** Custom detection rules: `runDue()` is the timer's work. */
+  readonly customDetections: CustomDetectionRunner;
   /** Runs maintenance now (the daily timer's work). */
   maintain(): Promise<MaintenanceResult>;
   /** Stops listening, lets queued batches finish and closes the stores. */
@@ -83,6 +109,8 @@ export async function startInstance(options: StartOptions): Promise<RunningInsta
   const instance = await openInstance({ ...options, serverHosts });
   let pipeline: Pipeline | undefined;
   try {
+    // The language service loads in about half a second: once now, not in the first query.
+    warmUp();
     pipeline = await Pipeline.open({
       events: instance.events,
       state: instance.state,
@@ -99,6 +127,15 @@ export async function startInstance(options: StartOptions): Promise<RunningInsta
       now,
       thresholds: options.sensorHealthThresholds,
     });
+    const hunting = new HuntingService(instance.hunting, { ...defaultHuntingLimits, ...options.hunting });
+    const customDetections = new CustomDetectionRunner({
+      state: instance.state,
+      hunting: instance.hunting,
+      limits: hunting.limits,
+      pipeline,
+      now,
+      log: log.child({ component: 'custom-detections' }),
+    });
     const context: RouteContext = {
       instance,
       pipeline,
@@ -110,6 +147,8 @@ export async function startInstance(options: StartOptions): Promise<RunningInsta
       totpSteps: new Map(),
       sensorHealth,
       sensorLimiter: createSensorRateLimiter(options.sensorRateLimit),
+      hunting,
+      customDetections,
     };
     let origins: string[] = [];
     const server = createInstanceServer({
@@ -180,6 +219,7 @@ export async function startInstance(options: StartOptions): Promise<RunningInsta
     const schedule = { ...defaultSchedule, ...options.schedule };
     const timers = [
       every(schedule.healthCheckMs, evaluateHealth, log, 'sensor health evaluation'),
+      every(schedule.customDetectionsMs, () => customDetections.runDue(), log, 'custom detection rules'),
       every(schedule.maintenanceMs, maintain, log, 'maintenance'),
     ];
 
@@ -191,6 +231,8 @@ export async function startInstance(options: StartOptions): Promise<RunningInsta
       created: instance.created,
       sensorHealth,
       evaluateHealth,
+      hunting,
+      customDetections,
       maintain,
       async close() {
         for (const timer of timers) if (timer) clearInterval(timer);

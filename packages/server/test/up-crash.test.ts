@@ -110,6 +110,9 @@ interface Server {
 async function startServer(script: string, dataDir: string, port: number): Promise<Server> {
   const child = spawn(process.execPath, [script, dataDir, String(port)], {
     stdio: ['ignore', 'pipe', 'inherit'],
+    // The bundle lives in a temporary folder; packages it loads at run time (the hunting language
+    // service) are found in the repository's node_modules.
+    env: { ...process.env, NODE_PATH: resolve(import.meta.dirname, '../../../node_modules') },
   });
   const lines = createInterface({ input: child.stdout as NodeJS.ReadableStream });
   const exited = once(child, 'exit').then(([code]) => {

@@ -103,6 +103,8 @@ function servedRoutes(running: RunningInstance): Route[] {
       totpSteps: new Map(),
       sensorHealth: running.sensorHealth,
       sensorLimiter: createSensorRateLimiter(),
+      hunting: running.hunting,
+      customDetections: running.customDetections,
     },
     'test',
   );

@@ -127,6 +127,8 @@ export class DuckDbEventStore implements EventStore {
     private readonly writer: DuckDBConnection,
     private readonly spoolDir: string,
     readonly retention: RetentionPolicy,
+    /** Opened with `openReadOnly`: appends and retention are refused, nothing is checkpointed. */
+    readonly readOnly = false,
   ) {}
 
   /**
@@ -166,6 +168,53 @@ export class DuckDbEventStore implements EventStore {
     }
   }
 
+  /**
+   * Opens an existing event store file for reading only (another process's `palisade hunt`
+   * beside a stopped instance). DuckDB refuses it while a process holds the file read-write:
+   * that is `store/already-open`, as is the file being open in this process.
+   */
+  static async openReadOnly(
+    file: string,
+    options: Pick<DuckDbEventStoreOptions, 'memoryLimit' | 'threads'>,
+  ): Promise<DuckDbEventStore> {
+    const path = resolve(file);
+    const ownerPath = `${path}.owner`;
+    claimOwnerFile(ownerPath, `event store ${path}`);
+    let instance: DuckDBInstance | undefined;
+    let reader: DuckDBConnection | undefined;
+    try {
+      const config: Record<string, string> = { memory_limit: options.memoryLimit, access_mode: 'READ_ONLY' };
+      if (options.threads !== undefined) config.threads = String(options.threads);
+      instance = await DuckDBInstance.create(path, config);
+      reader = await instance.connect();
+      await reader.run("SET GLOBAL TimeZone = 'UTC'");
+      return new DuckDbEventStore(path, instance, reader, `${path}.spool`, defaultRetention, true);
+    } catch (error) {
+      reader?.disconnectSync();
+      instance?.closeSync();
+      releaseOwnerFile(ownerPath);
+      const message = messageOf(error);
+      const code = message.includes('Conflicting lock') ? 'store/already-open' : 'store/query-failed';
+      throw new StoreError(code, `cannot open event store ${path} for reading: ${message}`, { cause: error });
+    }
+  }
+
+  /**
+   * Runs `work` on a connection of its own inside a read-only transaction, so nothing it runs can
+   * write; the transaction is rolled back after. For engines that take a DuckDB connection (the
+   * KQL executor); close() interrupts it and waits for it.
+   */
+  async withReadConnection<T>(work: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
+    return this.read(async (c) => {
+      await c.run('BEGIN TRANSACTION READ ONLY');
+      try {
+        return await work(c);
+      } finally {
+        await rollback(c);
+      }
+    });
+  }
+
   async append(
     batchId: string,
     rows: readonly TableRow[],
@@ -178,6 +227,7 @@ export class DuckDbEventStore implements EventStore {
 
   async appendMany(batches: readonly AppendBatch[]): Promise<AppendResult[]> {
     this.assertOpen();
+    this.assertWritable();
     for (const batch of batches) checkBatchId(batch.batchId);
     if (batches.length === 0) return [];
     // Checking and serialising rows is the JS-thread part of a load: both run in slices, before
@@ -274,6 +324,7 @@ export class DuckDbEventStore implements EventStore {
 
   applyRetention(now: Date): Promise<RetentionResult> {
     this.assertOpen();
+    this.assertWritable();
     return this.serial(async () => {
       const deleted: Partial<Record<TableName, number>> = {};
       const cutoff = (days: number) => new Date(now.getTime() - days * DAY_MS).toISOString();
@@ -305,7 +356,7 @@ export class DuckDbEventStore implements EventStore {
     this.readers.clear();
     try {
       // Fold the WAL into the file so the next open replays nothing.
-      await this.writer.run('CHECKPOINT');
+      if (!this.readOnly) await this.writer.run('CHECKPOINT');
     } finally {
       // Every connection must be gone before the instance, or the file stays locked until GC.
       this.writer.disconnectSync();
@@ -316,6 +367,11 @@ export class DuckDbEventStore implements EventStore {
 
   private assertOpen(): void {
     if (this.closed) throw new StoreError('store/closed', `event store ${this.path} is closed`);
+  }
+
+  private assertWritable(): void {
+    if (this.readOnly)
+      throw new StoreError('store/write-failed', `event store ${this.path} was opened read-only`);
   }
 
   private serial<T>(work: () => Promise<T>): Promise<T> {

@@ -262,6 +262,31 @@ CREATE INDEX received_batches_received ON received_batches (received_at);
 ALTER TABLE users ADD COLUMN must_change_password INTEGER NOT NULL DEFAULT 0 CHECK (must_change_password IN (0, 1));
 `,
   },
+  {
+    version: 3,
+    description: 'custom detection rules: saved hunting queries run on a schedule',
+    sql: `
+CREATE TABLE custom_detections (
+  id TEXT PRIMARY KEY,
+  title TEXT NOT NULL,
+  description TEXT,
+  query TEXT NOT NULL,
+  frequency TEXT NOT NULL CHECK (frequency IN ('1h', '3h', '12h', '24h')),
+  severity TEXT NOT NULL CHECK (severity IN ('UnSpecified', 'Informational', 'Low', 'Medium', 'High')),
+  category TEXT NOT NULL,
+  mitre_techniques TEXT NOT NULL CHECK (json_valid(mitre_techniques)),
+  entity_mapping TEXT NOT NULL CHECK (json_valid(entity_mapping)),
+  recommended_actions TEXT,
+  enabled INTEGER NOT NULL CHECK (enabled IN (0, 1)),
+  created_by TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  last_update TEXT NOT NULL,
+  last_run_at TEXT,
+  last_run_status TEXT CHECK (last_run_status IN ('succeeded', 'failed')),
+  last_run_message TEXT
+);
+`,
+  },
 ];
 
 /** The version the newest known migration brings a database to. */

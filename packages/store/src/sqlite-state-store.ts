@@ -16,6 +16,7 @@ import {
 } from './sqlite-access.ts';
 import { sqliteAlerts, sqliteComments, sqliteIncidents } from './sqlite-alerts.ts';
 import { Filter, json, parseJson, type SqliteContext, SqliteDb, storeErrorOf } from './sqlite-context.ts';
+import { sqliteCustomDetections } from './sqlite-custom-detections.ts';
 import { migrate } from './sqlite-migrations.ts';
 import { sqliteAccessKeys, sqliteSensorActions, sqliteSensors } from './sqlite-sensors.ts';
 import { isoTime, oneOf, pageOf, required } from './state-checks.ts';
@@ -59,6 +60,7 @@ function records(ctx: SqliteContext): Records {
     audit: sqliteAudit(ctx),
     detectorSnapshots: sqliteDetectorSnapshots(ctx),
     batches: sqliteBatchLedger(ctx),
+    customDetections: sqliteCustomDetections(ctx),
   };
 }
 
@@ -83,6 +85,7 @@ export class SqliteStateStore implements StateStore {
   readonly audit;
   readonly detectorSnapshots;
   readonly batches;
+  readonly customDetections;
   private readonly db: SqliteDb;
   private queue: Promise<unknown> = Promise.resolve();
   private inTransaction = false;
@@ -111,6 +114,7 @@ export class SqliteStateStore implements StateStore {
     this.audit = r.audit;
     this.detectorSnapshots = r.detectorSnapshots;
     this.batches = r.batches;
+    this.customDetections = r.customDetections;
   }
 
   /** Opens (creating when absent) the state store in `file` and migrates it to the newest schema. */

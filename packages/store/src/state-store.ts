@@ -675,6 +675,70 @@ export interface BatchLedger {
   prune(before: string): Promise<number>;
 }
 
+// Custom detection rules: saved hunting queries the instance runs on a schedule.
+
+/** MDE's custom detection frequencies: every hour, 3 hours, 12 hours or 24 hours. */
+export const detectionFrequencies = ['1h', '3h', '12h', '24h'] as const;
+export type DetectionFrequency = (typeof detectionFrequencies)[number];
+export const detectionRunStatuses = ['succeeded', 'failed'] as const;
+export type DetectionRunStatus = (typeof detectionRunStatuses)[number];
+
+export interface CustomDetectionRecord {
+  readonly id: string;
+  /** The title of the alerts it raises. */
+  readonly title: string;
+  readonly description: string | null;
+  /** The KQL query. */
+  readonly query: string;
+  readonly frequency: DetectionFrequency;
+  readonly severity: Severity;
+  /** MDE alert category (`Execution`, `CredentialAccess`, …). */
+  readonly category: string;
+  readonly mitreTechniques: readonly string[];
+  /** Which result columns name the alert's entities, e.g. `{ "device": "DeviceName" }`. */
+  readonly entityMapping: JsonObject;
+  readonly recommendedActions: string | null;
+  readonly enabled: boolean;
+  readonly createdBy: string;
+  readonly createdAt: string;
+  readonly lastUpdate: string;
+  readonly lastRunAt: string | null;
+  readonly lastRunStatus: DetectionRunStatus | null;
+  /** Why the last run failed, or what it raised. */
+  readonly lastRunMessage: string | null;
+}
+
+export interface NewCustomDetection {
+  readonly id?: string;
+  readonly title: string;
+  readonly description?: string | null;
+  readonly query: string;
+  readonly frequency: DetectionFrequency;
+  readonly severity: Severity;
+  readonly category: string;
+  readonly mitreTechniques?: readonly string[];
+  readonly entityMapping: JsonObject;
+  readonly recommendedActions?: string | null;
+  readonly enabled?: boolean;
+  readonly createdBy: string;
+}
+
+export type CustomDetectionPatch = Partial<Omit<NewCustomDetection, 'id' | 'createdBy'>>;
+
+export interface CustomDetections {
+  create(input: NewCustomDetection): Promise<CustomDetectionRecord>;
+  get(id: string): Promise<CustomDetectionRecord | undefined>;
+  /** Every rule, oldest first (in creation order). */
+  list(): Promise<CustomDetectionRecord[]>;
+  update(id: string, patch: CustomDetectionPatch): Promise<CustomDetectionRecord | undefined>;
+  /** Records a run's outcome (the schedule counts from `at`). */
+  recordRun(
+    id: string,
+    run: { at: string; status: DetectionRunStatus; message?: string | null },
+  ): Promise<CustomDetectionRecord | undefined>;
+  delete(id: string): Promise<boolean>;
+}
+
 export interface StateStore {
   readonly instance: Instance;
   readonly users: Users;
@@ -692,6 +756,7 @@ export interface StateStore {
   readonly audit: AuditLog;
   readonly detectorSnapshots: DetectorSnapshots;
   readonly batches: BatchLedger;
+  readonly customDetections: CustomDetections;
   /**
    * Runs `fn` in one transaction: all its writes commit together or none do. Inside, use `tx`,
    * not the store (the store waits for the transaction to end; calling it inside fails with

@@ -87,6 +87,41 @@ describe('DuckDbEventStore', () => {
     expect((error as StoreError).code).toBe('store/already-open');
   });
 
+  it('runs work on a read-only connection: reads see stored rows, writes are refused', async () => {
+    const store = await DuckDbEventStore.open(duckDbFile(fresh()), duckDbOptions);
+    await store.append('b1', logonRows(5, 'b1'));
+    const count = await store.withReadConnection(async (c) => {
+      const reader = await c.runAndReadAll('SELECT count(*) FROM "IdentityLogonEvents"');
+      return Number(reader.getRows()[0]?.[0]);
+    });
+    expect(count).toBe(5);
+    const write = await store
+      .withReadConnection((c) => c.run('DELETE FROM "IdentityLogonEvents"'))
+      .catch((e: unknown) => e);
+    expect(String(write)).toMatch(/read-only/);
+    expect((await store.query('SELECT count(*) AS n FROM "IdentityLogonEvents"')).rows).toEqual([{ n: '5' }]);
+    await store.close();
+  });
+
+  it('opens a closed store read-only, refuses writes there, and is refused while the file is open', async () => {
+    const file = duckDbFile(fresh());
+    const store = await DuckDbEventStore.open(file, duckDbOptions);
+    await store.append('b1', logonRows(3, 'b1'));
+    const busy = await DuckDbEventStore.openReadOnly(file, duckDbOptions).catch((e: unknown) => e);
+    expect((busy as StoreError).code).toBe('store/already-open');
+    await store.close();
+    const reader = await DuckDbEventStore.openReadOnly(file, duckDbOptions);
+    expect((await reader.query('SELECT count(*) AS n FROM "IdentityLogonEvents"')).rows).toEqual([
+      { n: '3' },
+    ]);
+    const write = await reader.append('b2', logonRows(1, 'b2')).catch((e: unknown) => e);
+    expect((write as StoreError).code).toBe('store/write-failed');
+    await reader.close();
+    const again = await DuckDbEventStore.open(file, duckDbOptions);
+    expect((await again.query('SELECT count(*) AS n FROM "IdentityLogonEvents"')).rows).toEqual([{ n: '3' }]);
+    await again.close();
+  });
+
   it('sets memory_limit and reads and writes times in UTC', async () => {
     const store = await DuckDbEventStore.open(duckDbFile(fresh()), duckDbOptions);
     const settings = await store.query(

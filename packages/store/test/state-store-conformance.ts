@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   alertStatuses,
   classifications,
+  detectionFrequencies,
   determinations,
   type NewAlert,
   type StateStore,
@@ -878,6 +879,78 @@ export function describeStateStore(harness: StateStoreHarness): void {
         await tx.transaction(async (inner) => inner.users.create({ name: 'kept' }));
       });
       expect((await store.users.list()).items.map((u) => u.name)).toEqual(['kept', 'outer']);
+    });
+
+    it('keeps custom detection rules: every frequency and severity, patches, run outcomes, deletion', async () => {
+      const store = await openStore();
+      const rule = {
+        title: 'Encoded PowerShell',
+        query: 'DeviceProcessEvents | where ProcessCommandLine has "-enc"',
+        frequency: '1h',
+        severity: 'Medium',
+        category: 'Execution',
+        mitreTechniques: ['T1059.001'],
+        entityMapping: { device: 'DeviceName', account: 'AccountName' },
+        createdBy: 'alice',
+      } as const;
+      const created = await store.customDetections.create(rule);
+      expect(created).toEqual({
+        ...rule,
+        id: created.id,
+        mitreTechniques: ['T1059.001'],
+        description: null,
+        recommendedActions: null,
+        enabled: true,
+        createdAt: at(0),
+        lastUpdate: at(0),
+        lastRunAt: null,
+        lastRunStatus: null,
+        lastRunMessage: null,
+      });
+      for (const frequency of detectionFrequencies) {
+        for (const severity of severities) {
+          await store.customDetections.create({
+            ...rule,
+            frequency,
+            severity,
+            title: `${frequency} ${severity}`,
+          });
+        }
+      }
+      expect(await codeOf(store.customDetections.create({ ...rule, frequency: '5m' as '1h' }))).toBe(
+        'store/invalid',
+      );
+      expect(await codeOf(store.customDetections.create({ ...rule, title: ' ' }))).toBe('store/invalid');
+      expect(await codeOf(store.customDetections.create({ ...rule, id: created.id }))).toBe('store/conflict');
+      tick();
+      const patched = await store.customDetections.update(created.id, {
+        enabled: false,
+        frequency: '24h',
+        description: 'from the hunting team',
+      });
+      expect(patched).toMatchObject({
+        enabled: false,
+        frequency: '24h',
+        description: 'from the hunting team',
+      });
+      expect(patched?.lastUpdate).toBe(at(1));
+      expect(
+        await codeOf(store.customDetections.update(created.id, { severity: 'Critical' as 'High' })),
+      ).toBe('store/invalid');
+      tick();
+      const ran = await store.customDetections.recordRun(created.id, {
+        at: at(2),
+        status: 'failed',
+        message: 'the query ran longer than 600 s',
+      });
+      expect(ran).toMatchObject({ lastRunAt: at(2), lastRunStatus: 'failed', lastUpdate: at(1) });
+      expect(await store.customDetections.update('nope', { enabled: true })).toBeUndefined();
+      const list = await store.customDetections.list();
+      expect(list).toHaveLength(1 + detectionFrequencies.length * severities.length);
+      expect(list[0]?.id).toBe(created.id);
+      expect(await store.customDetections.delete(created.id)).toBe(true);
+      expect(await store.customDetections.delete(created.id)).toBe(false);
+      expect(await store.customDetections.get(created.id)).toBeUndefined();
     });
 
     it('keeps everything across close and reopen, and refuses calls once closed', async () => {

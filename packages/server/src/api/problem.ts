@@ -40,8 +40,11 @@ export interface ProblemError {
   readonly pointer?: string;
   /** Which query parameter (`$filter`). */
   readonly parameter?: string;
-  /** 0-based character offset in the query parameter's decoded value. */
+  /** 0-based character offset in the query parameter's decoded value (or the query text). */
   readonly offset?: number;
+  /** 1-based line and column in a query text (hunting queries). */
+  readonly line?: number;
+  readonly column?: number;
 }
 
 /** RFC 9457 §3.1 members plus `errors` for validation problems. */

@@ -300,7 +300,7 @@ function dir(direction: EvidenceDirection | undefined): { evidenceDirection?: Ev
 }
 
 /** `DOMAIN\user`, `user@domain` (a UPN), a SID or a bare name, split into MDE's user properties. */
-function userEvidence(
+export function userEvidence(
   name: string,
   role: EvidenceRole,
   direction: EvidenceDirection | undefined,
@@ -324,7 +324,7 @@ function userEvidence(
 }
 
 /** A device by name; an address where a name was not resolved is an Ip entity. */
-function deviceEvidence(
+export function deviceEvidence(
   name: string,
   role: EvidenceRole,
   direction: EvidenceDirection | undefined,
@@ -342,7 +342,7 @@ function deviceEvidence(
   };
 }
 
-function ipEvidence(
+export function ipEvidence(
   ip: string,
   direction: EvidenceDirection | undefined,
   at: string,
@@ -359,7 +359,7 @@ function ipEvidence(
 }
 
 /** A file by path: MDE keeps the folder in `filePath` and the name in `fileName`. */
-function fileEvidence(path: string, at: string): EvidenceEntity | undefined {
+export function fileEvidence(path: string, at: string): EvidenceEntity | undefined {
   const n = path.trim();
   if (!n) return undefined;
   const cut = Math.max(n.lastIndexOf('\\'), n.lastIndexOf('/'));

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { JsonObject, StateStore, RemediationLevel as StoredRemediationLevel } from '@palisade/store';
 import type { JsonSchema } from '../api/openapi.ts';
-import { type BodyIssue, createProblem, problemFromBodyIssues } from '../api/problem.ts';
+import { createProblem } from '../api/problem.ts';
 import { validateAccessModel } from '../auth/authorize.ts';
 import {
   type DeviceGroup,
@@ -27,6 +27,7 @@ import {
   portalPermissions,
 } from '../auth/permissions.ts';
 import { generateTotpSecret, otpauthUri, verifyTotp } from '../auth/totp.ts';
+import { BodyReader, describe } from '../http/body-reader.ts';
 import { loadAccessModel, loadDeviceGroups } from '../http/credentials.ts';
 import { fail, failWith, json, type Route, type RouteRequest } from '../http/route.ts';
 import { directoryRoleNames } from '../instance.ts';
@@ -43,124 +44,6 @@ const storedRemediationLevels: Readonly<Record<RemediationLevel, StoredRemediati
   'semi-approval-core-folders': 'semi-core',
   full: 'full',
 };
-
-// --- Body reading: every wrong member becomes one issue, all answered together as one 400. ---
-
-class BodyReader {
-  readonly issues: BodyIssue[] = [];
-  readonly fields: Readonly<Record<string, unknown>>;
-
-  constructor(body: unknown, allowed: readonly string[]) {
-    const isObject = typeof body === 'object' && body !== null && !Array.isArray(body);
-    if (!isObject) this.issue([], 'a JSON object', describe(body), 'body/type-mismatch');
-    this.fields = isObject ? (body as Record<string, unknown>) : {};
-    for (const key of Object.keys(this.fields))
-      if (!allowed.includes(key))
-        this.issue([key], 'no such member', describe(this.fields[key]), 'body/unknown-field');
-  }
-
-  issue(path: readonly (string | number)[], expected: string, found: string, code: string): void {
-    this.issues.push({ path: [...path], expected, found, code });
-  }
-
-  has(name: string): boolean {
-    return this.fields[name] !== undefined;
-  }
-
-  /** A string member; a `secret` one (a password) is never echoed in the answer. */
-  string(
-    name: string,
-    options: { required?: boolean; max?: number; secret?: boolean } = {},
-  ): string | undefined {
-    const value = this.fields[name];
-    if (value === undefined) {
-      if (options.required === true) this.issue([name], 'a string', 'nothing', 'body/missing-field');
-      return undefined;
-    }
-    const max = options.max ?? 256;
-    if (typeof value !== 'string' || value.trim() === '' || value.length > max) {
-      this.issue(
-        [name],
-        `a non-empty string of at most ${max} characters`,
-        options.secret === true && typeof value === 'string'
-          ? `a string of ${value.length}`
-          : describe(value),
-        'body/type-mismatch',
-      );
-      return undefined;
-    }
-    return value;
-  }
-
-  /** A string or `null` (to clear); `undefined` when absent. */
-  nullableString(name: string): string | null | undefined {
-    return this.fields[name] === null ? null : this.string(name);
-  }
-
-  boolean(name: string): boolean | undefined {
-    const value = this.fields[name];
-    if (value === undefined || typeof value === 'boolean') return value;
-    this.issue([name], 'true or false', describe(value), 'body/type-mismatch');
-    return undefined;
-  }
-
-  oneOf<T extends string>(name: string, values: readonly T[], required = false): T | undefined {
-    const value = this.fields[name];
-    if (value === undefined && !required) return undefined;
-    if (typeof value === 'string' && (values as readonly string[]).includes(value)) return value as T;
-    this.issue(
-      [name],
-      `one of ${values.join(', ')}`,
-      describe(value),
-      value === undefined ? 'body/missing-field' : 'body/type-mismatch',
-    );
-    return undefined;
-  }
-
-  /** An array of strings, each optionally one of `values`; `undefined` when absent. */
-  strings<T extends string = string>(
-    name: string,
-    options: { values?: readonly T[]; required?: boolean; from?: Readonly<Record<string, unknown>> } = {},
-    path: readonly string[] = [name],
-  ): T[] | undefined {
-    const value = (options.from ?? this.fields)[name];
-    if (value === undefined) {
-      if (options.required === true) this.issue(path, 'an array of strings', 'nothing', 'body/missing-field');
-      return undefined;
-    }
-    if (!Array.isArray(value)) {
-      this.issue(path, 'an array of strings', describe(value), 'body/type-mismatch');
-      return undefined;
-    }
-    let ok = true;
-    value.forEach((item, i) => {
-      const known = options.values === undefined || (options.values as readonly unknown[]).includes(item);
-      if (typeof item !== 'string' || item.trim() === '' || !known) {
-        ok = false;
-        this.issue(
-          [...path, i],
-          options.values === undefined ? 'a non-empty string' : `one of ${options.values.join(', ')}`,
-          describe(item),
-          'body/type-mismatch',
-        );
-      }
-    });
-    return ok ? [...new Set(value as T[])] : undefined;
-  }
-
-  /** Answers 400 with every issue found so far. */
-  check(request: RouteRequest): void {
-    if (this.issues.length > 0) failWith(problemFromBodyIssues(this.issues, request.url.pathname));
-  }
-}
-
-function describe(value: unknown): string {
-  if (value === undefined) return 'nothing';
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return value.length > 40 ? 'a long string' : JSON.stringify(value);
-  return typeof value;
-}
 
 /** A 400 for one member with a code of its own (password policy, TOTP, references). */
 function invalidMember(

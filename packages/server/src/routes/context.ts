@@ -6,7 +6,9 @@ import { type Principal, scopeOf } from '../auth/authorize.ts';
 import { deviceGroupOf } from '../auth/device-groups.ts';
 import type { LoginRateLimiter } from '../auth/rate-limit.ts';
 import type { SessionStore } from '../auth/sessions.ts';
+import type { CustomDetectionRunner } from '../custom-detections/custom-detection-runner.ts';
 import { loadDeviceGroups } from '../http/credentials.ts';
+import type { HuntingService } from '../hunting/hunting-engine.ts';
 import type { OpenedInstance } from '../instance.ts';
 import type { Pipeline } from '../pipeline.ts';
 import type { SensorHealthMonitor } from '../sensors/sensor-health.ts';
@@ -27,6 +29,10 @@ export interface RouteContext {
   readonly sensorHealth: SensorHealthMonitor;
   /** Per-sensor request limiting on the sensor channel (429 + Retry-After). */
   readonly sensorLimiter: SensorRateLimiter;
+  /** Hunting queries with the instance's limits (timeout, rows, concurrency, result size). */
+  readonly hunting: HuntingService;
+  /** Custom detection rules: checked when saved, run on schedule. */
+  readonly customDetections: CustomDetectionRunner;
 }
 
 /** Who a change is attributed to in the audit log and on records: a user's name or a client's id. */

@@ -7,6 +7,8 @@ import { adminRoutes } from './admin-routes.ts';
 import { alertRoutes } from './alert-routes.ts';
 import { authRoutes } from './auth-routes.ts';
 import type { RouteContext } from './context.ts';
+import { customDetectionRoutes } from './custom-detection-routes.ts';
+import { huntingRoutes } from './hunting-routes.ts';
 import { incidentRoutes } from './incident-routes.ts';
 import { machineRoutes } from './machine-routes.ts';
 import { sensorActionRoutes } from './sensor-action-routes.ts';
@@ -20,7 +22,7 @@ export function openApiOf(routes: readonly Route[], version: string): OpenApiDoc
     title: 'Palisade API',
     version,
     description:
-      'The instance API: MDE-compatible alerts, incidents and machines, the sensor channel, sign-in and settings. Permissions are Palisade route permissions (x-palisade-permission).',
+      'The instance API: MDE-compatible alerts, incidents, machines and advanced hunting, custom detection rules, the sensor channel, sign-in and settings. Permissions are Palisade route permissions (x-palisade-permission).',
     sessionCookie: '__Host-palisade-session',
     routes: routes.map((route) => ({
       method: route.method.toLowerCase() as 'get' | 'put' | 'post' | 'delete' | 'patch',
@@ -48,6 +50,8 @@ export function instanceRoutes(context: RouteContext, version: string): Route[] 
     ...alertRoutes(context),
     ...incidentRoutes(context),
     ...machineRoutes(context),
+    ...huntingRoutes(context),
+    ...customDetectionRoutes(context),
     ...adminRoutes(context),
   ];
   let document: OpenApiDocument | undefined;
