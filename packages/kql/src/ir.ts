@@ -154,6 +154,7 @@ export type Query =
       readonly values: readonly SummaryValue[];
       readonly columns: readonly Column[];
     }
+  /** Sorted rows, serialized in that order; without keys (`serialize`), in the order they come. */
   | {
       readonly kind: 'sort';
       readonly input: Query;

@@ -85,6 +85,28 @@ export function datetimeMicros(text: string): bigint | null | undefined {
   return Number.isNaN(parsed) ? undefined : BigInt(parsed) * 1000n;
 }
 
+/**
+ * Microseconds since midnight of a datetime given as a time of day only (`8:00:00 AM`, `17:30`),
+ * which Kusto reads as that time today; undefined for any other text.
+ */
+export function timeOfDayMicros(text: string): bigint | undefined {
+  let t = text.trim();
+  const wrapped = /^(?:datetime|date)\s*\((.*)\)$/is.exec(t);
+  if (wrapped) t = (wrapped[1] ?? '').trim();
+  t = t.replace(/^(['"])(.*)\1$/s, '$2').trim();
+  const m = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,7}))?)?\s*([AP]M)?$/i.exec(t);
+  if (!m) return undefined;
+  const [, h = '0', mi = '0', s = '0', fraction = '', half] = m;
+  let hours = Number(h);
+  if (half) {
+    if (hours < 1 || hours > 12) return undefined;
+    hours = (hours % 12) + (half.toUpperCase() === 'PM' ? 12 : 0);
+  }
+  if (hours > 23 || Number(mi) > 59 || Number(s) > 59) return undefined;
+  const seconds = BigInt(hours * 3600 + Number(mi) * 60 + Number(s));
+  return seconds * MICROS.s + BigInt(fraction.padEnd(6, '0').slice(0, 6) || '0');
+}
+
 /** A long literal's value (decimal or `0x` hex). */
 export function longValue(text: string): bigint | null | undefined {
   let t = text.trim();

@@ -379,9 +379,12 @@ function lowerOperatorOn(ctx: LowerContext, input: Query, op: SyntaxElement, out
       if (value.kind !== 'table') throw unsupported(op, 'invoking a scalar function');
       return value.query;
     }
-    case 'SerializeOperator':
-      if (items(child(op, 'Expressions')).length > 0) throw unsupported(op, 'serialize with columns');
-      return input;
+    case 'SerializeOperator': {
+      // `serialize [Name = Expr, …]`: the rows keep their order, then the columns are extended.
+      const serialized: Query = { kind: 'sort', input, keys: [], columns: input.columns };
+      if (items(child(op, 'Expressions')).length === 0) return serialized;
+      return lowerExtend(ctx, serialized, op, columnsOf(out));
+    }
     case 'AsOperator':
       return input;
     case 'RenderOperator':

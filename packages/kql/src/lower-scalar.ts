@@ -3,7 +3,7 @@
 import { KqlError } from './diagnostic.ts';
 import type { KustoType, LiteralValue, PathStep, Scalar } from './ir.ts';
 import { child, items, kindOf, nameOf, type SyntaxElement, symbolKindOf, textOf } from './kusto-bridge.ts';
-import { datetimeMicros, longValue, realValue, timespanMicros } from './literals.ts';
+import { datetimeMicros, longValue, realValue, timeOfDayMicros, timespanMicros } from './literals.ts';
 import {
   aggregateNames,
   atOf,
@@ -176,9 +176,16 @@ function lowerLiteral(node: SyntaxElement, kind: string): Scalar {
     case 'BooleanLiteralExpression':
       value = /true/i.test(text) ? true : /false/i.test(text) ? false : /null/i.test(text) ? null : fail();
       break;
-    case 'DateTimeLiteralExpression':
+    case 'DateTimeLiteralExpression': {
       value = datetimeMicros(text);
+      // A time of day alone is that time today: startofday(now()) + the time.
+      const time = value === undefined ? timeOfDayMicros(text) : undefined;
+      if (time !== undefined) {
+        const today = call(node, 'startofday', [call(node, 'now', [], 'datetime')], 'datetime');
+        return call(node, '+', [today, { kind: 'literal', value: time, type: 'timespan' }], 'datetime');
+      }
       break;
+    }
     case 'TimespanLiteralExpression': {
       const ticks = (node.LiteralValue as { ticks?: unknown } | null)?.ticks;
       value =
@@ -283,6 +290,18 @@ function lowerCall(ctx: LowerContext, node: SyntaxElement): Scalar {
       'geo_info_from_ip_address() needs a geolocation database, which Palisade has not: it returns an empty bag',
     );
     return { kind: 'literal', value: '{}', type: 'dynamic' };
+  }
+  if ((fn === 'row_number' || fn === 'row_cumsum') && argNodes.length === 2) {
+    // The restart flag becomes a group: the running count of restarts, over which the numbering
+    // (or the sum) runs afresh.
+    const [first, restart] = argNodes.map((a) => lowerScalar(ctx, a)) as [Scalar, Scalar];
+    const flag: Scalar = {
+      kind: 'case',
+      branches: [{ when: restart, value: { kind: 'literal', value: 1n, type: 'long' } }],
+      otherwise: { kind: 'literal', value: 0n, type: 'long' },
+      type: 'long',
+    };
+    return call(node, fn, [first, call(node, 'row_cumsum', [flag], 'long')], type);
   }
   if (fn === 'range') {
     const args = argNodes.map((a) => lowerScalar(ctx, a));

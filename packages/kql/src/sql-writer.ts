@@ -4,7 +4,14 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { type DeviceScope, scopeCondition } from './device-scope.ts';
 import { KqlError } from './diagnostic.ts';
-import type { RenderTools, SqlArg, SqlDialect, SqlJoin, SqlParam } from './dialects/dialect.ts';
+import type {
+  RenderTools,
+  SqlArg,
+  SqlDialect,
+  SqlJoin,
+  SqlParam,
+  WindowRenderer,
+} from './dialects/dialect.ts';
 import type { At, Column, JoinKind, Query, QueryPlan, Scalar } from './ir.ts';
 
 export interface WriteOptions {
@@ -20,14 +27,20 @@ export interface SqlQuery {
   readonly params: Readonly<Record<string, SqlParam>>;
 }
 
-/** A written step: its CTE name, columns, and whether rows still carry their ingestion time. */
+/**
+ * A written step: its CTE name, columns, whether rows still carry their ingestion time, and
+ * whether they carry their place in a serialized order (Kusto's row order after sort, top or
+ * serialize, kept by where, extend, project, take and mv-expand).
+ */
 interface Rel {
   readonly name: string;
   readonly columns: readonly Column[];
   readonly ingestion: boolean;
+  readonly order?: boolean;
 }
 
 const INGESTION = '__palisade_ingestion_time';
+const ORDER = '__palisade_row';
 
 const sqlJoinOf: Readonly<Record<JoinKind, { join: SqlJoin; swap: boolean; unique: boolean }>> = {
   innerunique: { join: 'inner', swap: false, unique: true },
@@ -43,15 +56,77 @@ const sqlJoinOf: Readonly<Record<JoinKind, { join: SqlJoin; swap: boolean; uniqu
 
 /** Writes a query plan as one parameterised statement in `dialect`. */
 export function writeSql(plan: QueryPlan, dialect: SqlDialect, options: WriteOptions): SqlQuery {
-  const writer = new SqlWriter(dialect, options, usesIngestionTime(plan));
+  const writer = new SqlWriter(dialect, options, usesIngestionTime(plan), usesRowOrder(plan, dialect));
   for (const b of plan.bindings) writer.bind(b.name, b.query, b.materialized);
   return writer.finish(writer.rel(plan.body));
 }
 
+const planText = (plan: QueryPlan): string =>
+  JSON.stringify(plan, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+
 function usesIngestionTime(plan: QueryPlan): boolean {
-  return JSON.stringify(plan, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v)).includes(
-    '"name":"ingestion_time"',
-  );
+  return planText(plan).includes('"name":"ingestion_time"');
+}
+
+/** Whether a window function reads the row order, which is then carried only for such plans. */
+function usesRowOrder(plan: QueryPlan, dialect: SqlDialect): boolean {
+  const text = planText(plan);
+  return Object.keys(dialect.windows).some((name) => text.includes(`"kind":"call","name":"${name}"`));
+}
+
+type Call = Extract<Scalar, { kind: 'call' }>;
+
+/** Whether `expr` reads one of the columns `names`. */
+function reads(expr: Scalar, names: ReadonlySet<string>): boolean {
+  if (names.size === 0) return false;
+  switch (expr.kind) {
+    case 'column':
+      return names.has(expr.name);
+    case 'literal':
+    case 'subquery':
+      return false;
+    case 'call':
+      return expr.args.some((a) => reads(a, names));
+    case 'path':
+      return reads(expr.target, names) || expr.steps.some((s) => s.kind === 'expr' && reads(s.expr, names));
+    case 'case':
+      return (
+        reads(expr.otherwise, names) ||
+        expr.branches.some((b) => reads(b.when, names) || reads(b.value, names))
+      );
+    case 'in-query':
+      return reads(expr.value, names);
+  }
+}
+
+/** `expr` with each call `replace` answers for replaced, bottom-up. */
+function mapCalls(expr: Scalar, replace: (call: Call) => Scalar | undefined): Scalar {
+  const map = (e: Scalar) => mapCalls(e, replace);
+  switch (expr.kind) {
+    case 'column':
+    case 'literal':
+    case 'subquery':
+      return expr;
+    case 'call': {
+      const args = expr.args.map(map);
+      const call = args.every((a, i) => a === expr.args[i]) ? expr : { ...expr, args };
+      return replace(call) ?? call;
+    }
+    case 'path':
+      return {
+        ...expr,
+        target: map(expr.target),
+        steps: expr.steps.map((s) => (s.kind === 'expr' ? { kind: 'expr', expr: map(s.expr) } : s)),
+      };
+    case 'case':
+      return {
+        ...expr,
+        branches: expr.branches.map((b) => ({ when: map(b.when), value: map(b.value) })),
+        otherwise: map(expr.otherwise),
+      };
+    case 'in-query':
+      return { ...expr, value: map(expr.value) };
+  }
 }
 
 class SqlWriter {
@@ -60,12 +135,14 @@ class SqlWriter {
   private readonly refs = new Map<string, Rel>();
   private paramCount = 0;
   private cteCount = 0;
+  private windowCount = 0;
   private nowSql: string | undefined;
 
   constructor(
     private readonly dialect: SqlDialect,
     private readonly options: WriteOptions,
     private readonly ingestion: boolean,
+    private readonly ordered: boolean,
   ) {}
 
   private q(name: string): string {
@@ -94,10 +171,16 @@ class SqlWriter {
     };
   }
 
-  private cte(sql: string, columns: readonly Column[], ingestion: boolean, materialized = false): Rel {
+  private cte(
+    sql: string,
+    columns: readonly Column[],
+    ingestion: boolean,
+    materialized = false,
+    order = false,
+  ): Rel {
     const name = `q${++this.cteCount}`;
     this.ctes.push(`${name} AS ${materialized ? 'MATERIALIZED ' : ''}(${sql})`);
-    return { name, columns, ingestion };
+    return order ? { name, columns, ingestion, order } : { name, columns, ingestion };
   }
 
   bind(name: string, query: Query, materialized: boolean): void {
@@ -106,20 +189,73 @@ class SqlWriter {
       this.refs.set(name, rel);
       return;
     }
-    this.refs.set(name, this.cte(`SELECT * FROM ${rel.name}`, rel.columns, rel.ingestion, true));
+    this.refs.set(
+      name,
+      this.cte(`SELECT * FROM ${rel.name}`, rel.columns, rel.ingestion, true, rel.order ?? false),
+    );
   }
 
   finish(rel: Rel): SqlQuery {
-    const select = `SELECT ${rel.columns.map((c) => this.q(c.name)).join(', ')} FROM ${rel.name}`;
+    const orderBy = rel.order ? ` ORDER BY ${this.q(ORDER)}` : '';
+    const select = `SELECT ${rel.columns.map((c) => this.q(c.name)).join(', ')} FROM ${rel.name}${orderBy}`;
     const sql = this.ctes.length > 0 ? `WITH ${this.ctes.join(', ')} ${select}` : select;
     return { sql, params: this.params };
   }
 
-  /** The column list of a step, with the hidden ingestion time when it is carried. */
-  private list(rel: Rel, keepIngestion = true): string {
-    const names = rel.columns.map((c) => this.q(c.name));
-    if (keepIngestion && rel.ingestion) names.push(this.q(INGESTION));
+  /** The column list of a step (`columns`, by default its own), with the hidden columns it carries. */
+  private list(rel: Rel, columns = rel.columns, keepOrder = true): string {
+    const names = columns.map((c) => this.q(c.name));
+    names.push(...this.hidden(rel, keepOrder));
     return names.join(', ');
+  }
+
+  /** The hidden columns a step carries: ingestion time and row order. */
+  private hidden(rel: Rel, keepOrder = true): string[] {
+    const names: string[] = [];
+    if (rel.ingestion) names.push(this.q(INGESTION));
+    if (keepOrder && rel.order) names.push(this.q(ORDER));
+    return names;
+  }
+
+  /**
+   * Computes the window functions of `exprs` over `input`'s serialized rows as hidden columns,
+   * innermost first (`row_number(1, prev(x) != x)` reads prev() from a step before), and returns
+   * the last step with `exprs` reading those columns.
+   */
+  private windows(exprs: readonly Scalar[], input: Rel): { rel: Rel; exprs: Scalar[] } {
+    const windows = this.dialect.windows;
+    let rel = input;
+    let current = [...exprs];
+    for (;;) {
+      const found: { call: Call; name: string }[] = [];
+      const made = new Set<string>();
+      current = current.map((e) =>
+        mapCalls(e, (call) => {
+          // A window over a window made in this step waits for the next step.
+          if (!windows[call.name] || call.args.some((a) => reads(a, made))) return undefined;
+          const name = `__window${++this.windowCount}`;
+          found.push({ call, name });
+          made.add(name);
+          return { kind: 'column', name, type: call.type };
+        }),
+      );
+      const [first] = found;
+      if (!first) return { rel, exprs: current };
+      if (!rel.order)
+        throw new KqlError(
+          'kql/unsupported',
+          `${first.call.name}() needs serialized rows (sort, order by, top or serialize before it)`,
+          first.call.at,
+        );
+      const items = found.map(({ call, name }) => {
+        const render = windows[call.name] as WindowRenderer;
+        const args = call.args.map((a) => this.lazy(a, rel));
+        return `${render(args, this.q(ORDER), this.tools(call.at, rel), call.type)} AS ${this.q(name)}`;
+      });
+      const columns = [...rel.columns, ...found.map(({ call, name }) => ({ name, type: call.type }))];
+      const sql = `SELECT ${this.list(rel)}, ${items.join(', ')} FROM ${rel.name}`;
+      rel = this.cte(sql, columns, rel.ingestion, false, true);
+    }
   }
 
   scalar(expr: Scalar, rel: Rel): SqlArg {
@@ -133,6 +269,12 @@ class SqlWriter {
       }
       case 'call': {
         const render = d.functions[expr.name];
+        if (!render && d.windows[expr.name])
+          throw new KqlError(
+            'kql/unsupported',
+            `${expr.name}() outside where, extend and project is not supported`,
+            expr.at,
+          );
         if (!render)
           throw new KqlError('kql/unsupported', `the function ${expr.name}() is not supported`, expr.at);
         const args = expr.args.map((a) => this.lazy(a, rel));
@@ -235,35 +377,57 @@ class SqlWriter {
       }
       case 'filter': {
         const input = this.rel(query.input);
-        const where = this.scalar(query.predicate, input);
+        const { rel, exprs } = this.windows([query.predicate], input);
+        const where = this.scalar(exprs[0] as Scalar, rel);
         return this.cte(
-          `SELECT ${this.list(input)} FROM ${input.name} WHERE ${d.convert(where.sql, where.type, 'bool')}`,
+          `SELECT ${this.list(rel, query.columns)} FROM ${rel.name} WHERE ${d.convert(where.sql, where.type, 'bool')}`,
           query.columns,
-          input.ingestion,
+          rel.ingestion,
+          false,
+          rel.order,
         );
       }
       case 'select': {
         const input = this.rel(query.input);
-        const keep = input.ingestion && !query.distinct;
+        const { rel, exprs } = this.windows(
+          query.items.map((item) => item.expr),
+          input,
+        );
         const items = query.items.map((item, i) => {
           const column = query.columns[i] ?? { name: item.name, type: item.expr.type };
-          return `${this.valueAs(item.expr, column, input)} AS ${this.q(item.name)}`;
+          return `${this.valueAs(exprs[i] as Scalar, column, rel)} AS ${this.q(item.name)}`;
         });
-        if (keep) items.push(this.q(INGESTION));
+        if (query.distinct)
+          return this.cte(`SELECT DISTINCT ${items.join(', ')} FROM ${rel.name}`, query.columns, false);
+        items.push(...this.hidden(rel));
         return this.cte(
-          `SELECT ${query.distinct ? 'DISTINCT ' : ''}${items.join(', ')} FROM ${input.name}`,
+          `SELECT ${items.join(', ')} FROM ${rel.name}`,
           query.columns,
-          keep,
+          rel.ingestion,
+          false,
+          rel.order,
         );
       }
       case 'summarize':
         return this.summarize(query);
       case 'sort': {
         const input = this.rel(query.input);
+        // No keys: `serialize`, which keeps the order rows already have or numbers them as they come.
+        if (query.keys.length === 0 && (input.order || !this.ordered)) return input;
         const keys = query.keys.map((k) => {
           const v = this.scalar(k.expr, input);
           return `${v.sql} ${k.descending ? 'DESC' : 'ASC'} NULLS ${k.nullsFirst ? 'FIRST' : 'LAST'}`;
         });
+        if (this.ordered) {
+          const row = `row_number() OVER (${keys.length > 0 ? `ORDER BY ${keys.join(', ')}` : ''}) AS ${this.q(ORDER)}`;
+          return this.cte(
+            `SELECT ${this.list(input, input.columns, false)}, ${row} FROM ${input.name}`,
+            query.columns,
+            input.ingestion,
+            false,
+            true,
+          );
+        }
         return this.cte(
           `SELECT ${this.list(input)} FROM ${input.name} ORDER BY ${keys.join(', ')}`,
           query.columns,
@@ -273,10 +437,13 @@ class SqlWriter {
       case 'limit': {
         const input = this.rel(query.input);
         const count = this.scalar(query.count, input);
+        const orderBy = input.order ? ` ORDER BY ${this.q(ORDER)}` : '';
         return this.cte(
-          `SELECT ${this.list(input)} FROM ${input.name} LIMIT ${d.convert(count.sql, count.type, 'long')}`,
+          `SELECT ${this.list(input)} FROM ${input.name}${orderBy} LIMIT ${d.convert(count.sql, count.type, 'long')}`,
           query.columns,
           input.ingestion,
+          false,
+          input.order,
         );
       }
       case 'join':
@@ -422,20 +589,32 @@ class SqlWriter {
       const v = this.scalar(item.expr, input);
       const list = d.expandList(d.convert(v.sql, v.type, 'dynamic'), limit?.sql);
       items.push(`unnest(${list}) AS ${this.q(`__e${i}`)}`);
+      // Serialized rows: each element's place in its row's list orders it after the row's place.
+      if (i === 0 && input.order) items.push(`${d.expandIndex(list)} AS ${this.q('__i')}`);
     });
-    if (input.ingestion) items.push(this.q(INGESTION));
+    items.push(...this.hidden(input));
     const unnested = this.cte(
       `SELECT ${items.join(', ')} FROM ${input.name}`,
       query.columns,
       input.ingestion,
+      false,
+      input.order,
     );
     const outer = query.columns.map((c) => {
       const i = expanded.get(c.name);
       const sql = i === undefined ? this.q(c.name) : d.convert(this.q(`__e${i}`), 'dynamic', c.type);
       return `${sql} AS ${this.q(c.name)}`;
     });
-    if (input.ingestion) outer.push(this.q(INGESTION));
-    return this.cte(`SELECT ${outer.join(', ')} FROM ${unnested.name}`, query.columns, input.ingestion);
+    outer.push(...this.hidden(input, false));
+    if (input.order)
+      outer.push(`row_number() OVER (ORDER BY ${this.q(ORDER)}, ${this.q('__i')}) AS ${this.q(ORDER)}`);
+    return this.cte(
+      `SELECT ${outer.join(', ')} FROM ${unnested.name}`,
+      query.columns,
+      input.ingestion,
+      false,
+      input.order,
+    );
   }
 
   private values(query: Extract<Query, { kind: 'values' }>): Rel {

@@ -353,6 +353,80 @@ describe('union, mv-expand, parse, let, datatable', () => {
   });
 });
 
+describe('serialized rows: prev, next, row_number, row_cumsum', () => {
+  it('row_number restarts where its predicate holds (the documented per-airport ranking)', async () => {
+    const { Results } = await run(
+      'datatable(Airport:string, Airline:string, Departures:long)["TLV", "LH", 1, "TLV", "LY", 100, "SEA", "LH", 1, "SEA", "BA", 2, "SEA", "LY", 0] | sort by Airport asc, Departures desc | extend Rank = row_number(1, prev(Airport) != Airport)',
+    );
+    expect(Results).toEqual([
+      { Airport: 'SEA', Airline: 'BA', Departures: 2, Rank: 1 },
+      { Airport: 'SEA', Airline: 'LH', Departures: 1, Rank: 2 },
+      { Airport: 'SEA', Airline: 'LY', Departures: 0, Rank: 3 },
+      { Airport: 'TLV', Airline: 'LY', Departures: 100, Rank: 1 },
+      { Airport: 'TLV', Airline: 'LH', Departures: 1, Rank: 2 },
+    ]);
+  });
+
+  it('prev and next read the rows before and after in the sort order, with defaults', async () => {
+    const { Results } = await run(
+      "DeviceProcessEvents | sort by Timestamp asc | project ProcessId, gap = datetime_diff('minute', Timestamp, prev(Timestamp)), after = next(ProcessId, 1, 0), before2 = prev(ProcessId, 2)",
+    );
+    // Timestamps ascending: 11 10:05, 12 10:35, 21 11:10, 22 12:00, 31 00:00 (next day), 32 01:00.
+    expect(Results).toEqual([
+      { ProcessId: 11, gap: null, after: 12, before2: null },
+      { ProcessId: 12, gap: 30, after: 21, before2: null },
+      { ProcessId: 21, gap: 35, after: 22, before2: 11 },
+      { ProcessId: 22, gap: 50, after: 31, before2: 12 },
+      { ProcessId: 31, gap: 720, after: 32, before2: 21 },
+      { ProcessId: 32, gap: 60, after: 0, before2: 22 },
+    ]);
+  });
+
+  it('where and take keep the order; row_number in where numbers the rows where reads', async () => {
+    const { Results } = await run(
+      'DeviceProcessEvents | sort by ProcessId desc | where row_number() <= 3 | take 2 | project ProcessId, r = row_number(10)',
+    );
+    expect(Results).toEqual([
+      { ProcessId: 32, r: 10 },
+      { ProcessId: 31, r: 11 },
+    ]);
+  });
+
+  it("mv-expand keeps each row's elements in place in the order", async () => {
+    const { Results } = await run(
+      'DeviceProcessEvents | top 2 by ProcessId | mv-expand t = dynamic(["a", "b"]) to typeof(string) | project ProcessId, t, n = row_number()',
+    );
+    expect(Results).toEqual([
+      { ProcessId: 32, t: 'a', n: 1 },
+      { ProcessId: 32, t: 'b', n: 2 },
+      { ProcessId: 31, t: 'a', n: 3 },
+      { ProcessId: 31, t: 'b', n: 4 },
+    ]);
+  });
+
+  it('row_cumsum sums so far, afresh where its restart predicate holds; serialize keeps the order', async () => {
+    const { Results } = await run(
+      'DeviceProcessEvents | where isnotnull(FileSize) | sort by ProcessId asc | serialize | project ProcessId, all = row_cumsum(FileSize), perDevice = row_cumsum(FileSize, DeviceId != prev(DeviceId))',
+    );
+    // FileSize by ProcessId: 11 100, 12 200 (d1); 21 300 (d2; 22 has none); 31 50, 32 60 (d3).
+    expect(Results).toEqual([
+      { ProcessId: 11, all: 100, perDevice: 100 },
+      { ProcessId: 12, all: 300, perDevice: 300 },
+      { ProcessId: 21, all: 600, perDevice: 300 },
+      { ProcessId: 31, all: 650, perDevice: 50 },
+      { ProcessId: 32, all: 710, perDevice: 110 },
+    ]);
+  });
+
+  it('a window function over rows with no order fails naming the function', () => {
+    const { diagnostics } = compileQuery('DeviceProcessEvents | extend p = prev(ProcessId)', { now });
+    expect(diagnostics[0]?.message).toBe(
+      'prev() needs serialized rows (sort, order by, top or serialize before it)',
+    );
+    expect(diagnostics[0]?.span).toMatchObject({ line: 1, column: 34 });
+  });
+});
+
 describe('scalars and values', () => {
   it('dynamic access by name, quoted name and index', async () => {
     const { Results } = await run(
@@ -369,6 +443,27 @@ describe('scalars and values', () => {
     expect(await ids('Timestamp > ago(1h)')).toEqual([31, 32]);
     const { Results } = await run('print a = now(), b = now()');
     expect(Results).toEqual([{ a: '2024-05-02T00:30:00.0000000Z', b: '2024-05-02T00:30:00.0000000Z' }]);
+  });
+
+  it('a datetime of a time of day alone is that time today', async () => {
+    // now() is 2024-05-02T00:30:00Z.
+    const { Results } = await run(
+      'print a = datetime("8:00:00 AM"), b = datetime("5:00:00 PM"), c = datetime(12:15 AM)',
+    );
+    expect(Results).toEqual([
+      {
+        a: '2024-05-02T08:00:00.0000000Z',
+        b: '2024-05-02T17:00:00.0000000Z',
+        c: '2024-05-02T00:15:00.0000000Z',
+      },
+    ]);
+  });
+
+  it('format_timespan writes days, hours, minutes, seconds and fractions by specifier', async () => {
+    const { Results } = await run(
+      "let t = time(29.09:00:05.12345); print v1 = format_timespan(t, 'dd.hh:mm:ss:FF'), v2 = format_timespan(t, 'ddd.h:mm:ss [fffffff]'), v3 = format_timespan(time(00:00:07), 'm:ss.FFF')",
+    );
+    expect(Results).toEqual([{ v1: '29.09:00:05:12', v2: '029.9:00:05 [1234500]', v3: '0:07.' }]);
   });
 
   it('TimeGenerated is Timestamp', async () => {

@@ -26,6 +26,17 @@ export interface RenderTools {
 
 export type ScalarRenderer = (args: readonly SqlArg[], tools: RenderTools, result: KustoType) => string;
 
+/**
+ * A window function over the serialized rows (`prev`, `next`, `row_number`, `row_cumsum`): its
+ * arguments (none of them a window function) and the SQL of the row order to read them in.
+ */
+export type WindowRenderer = (
+  args: readonly SqlArg[],
+  order: string,
+  tools: RenderTools,
+  result: KustoType,
+) => string;
+
 /** An aggregate: its arguments, and the SQL of an optional `FILTER (WHERE …)` condition already split off. */
 export type AggregateRenderer = (args: readonly SqlArg[], tools: RenderTools, result: KustoType) => string;
 
@@ -46,7 +57,10 @@ export interface SqlDialect {
   path(target: string, steps: readonly PathStep[], tools: RenderTools, step: (s: Scalar) => SqlArg): string;
   /** The elements of a dynamic value as an engine list, for mv-expand (arrays, bags as key/value bags, scalars as one). */
   expandList(target: string, limit: string | undefined): string;
+  /** Beside `unnest(list)` in a select list: each element's 1-based place in the list. */
+  expandIndex(list: string): string;
   readonly functions: Readonly<Record<string, ScalarRenderer>>;
+  readonly windows: Readonly<Record<string, WindowRenderer>>;
   readonly aggregates: Readonly<Record<string, AggregateRenderer>>;
   /** `FROM a <join> b`, by kind. */
   readonly joins: Readonly<Record<SqlJoin, string>>;

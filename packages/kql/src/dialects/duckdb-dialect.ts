@@ -1,7 +1,14 @@
 // The DuckDB dialect: quoting, Kusto types as DuckDB types (timespans as BIGINT microseconds,
 // dynamic as JSON), parameters as `$name`, and DuckDB's spelling of the constructs that differ.
 import type { KustoType, PathStep } from '../ir.ts';
-import type { AggregateRenderer, RenderTools, SqlArg, SqlDialect, SqlParam } from './dialect.ts';
+import type {
+  AggregateRenderer,
+  RenderTools,
+  SqlArg,
+  SqlDialect,
+  SqlParam,
+  WindowRenderer,
+} from './dialect.ts';
 import { convert, duckDbFunctions, duckDbTypes, sqlText } from './duckdb-functions.ts';
 
 const quoteName = (name: string): string => `"${name.replaceAll('"', '""')}"`;
@@ -137,6 +144,35 @@ const aggregates: Readonly<Record<string, AggregateRenderer>> = {
       : tools.fail('percentile needs a value and a percentage'),
 };
 
+/** `lag`/`lead` of a value by an offset (default 1); strings are never null, so a missing one is "". */
+function shift(fn: 'lag' | 'lead'): WindowRenderer {
+  return ([x, offset, fallback], order, tools, result) => {
+    if (!x) return tools.fail(`${fn === 'lag' ? 'prev' : 'next'}() needs a column`);
+    const otherwise = fallback
+      ? `, ${convert(fallback.sql, fallback.type, result)}`
+      : result === 'string'
+        ? ", ''"
+        : '';
+    const by = offset ? convert(offset.sql, offset.type, 'long') : '1';
+    return `${fn}(${convert(x.sql, x.type, result)}, ${by}${otherwise}) OVER (ORDER BY ${order})`;
+  };
+}
+
+/** The window of a running function: the restart group (the lowering's running count of restarts), then the order. */
+const running = (order: string, group: SqlArg | undefined): string =>
+  `${group ? `PARTITION BY ${group.sql} ` : ''}ORDER BY ${order} ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW`;
+
+const windows: Readonly<Record<string, WindowRenderer>> = {
+  prev: shift('lag'),
+  next: shift('lead'),
+  row_number: ([start, group], order) =>
+    `CAST(count(*) OVER (${running(order, group)}) + ${start ? convert(start.sql, start.type, 'long') : '1'} - 1 AS BIGINT)`,
+  row_cumsum: ([term, group], order, tools, result) =>
+    term
+      ? `CAST(coalesce(sum(${term.sql}) OVER (${running(order, group)}), 0) AS ${duckDbTypes[result]})`
+      : tools.fail('row_cumsum() needs a term'),
+};
+
 export const duckDbDialect: SqlDialect = {
   name: 'duckdb',
   quoteName,
@@ -146,7 +182,9 @@ export const duckDbDialect: SqlDialect = {
   convert,
   path,
   expandList,
+  expandIndex: (list) => `generate_subscripts(${list}, 1)`,
   functions: duckDbFunctions,
+  windows,
   aggregates,
   joins: {
     inner: 'JOIN',

@@ -385,6 +385,37 @@ function strftimeOf(format: string): string {
   return out;
 }
 
+/**
+ * KQL format_timespan of a timespan (microseconds) as one string: each run of a specifier letter
+ * (`d`… days zero-padded to the run's length, `h`/`H`, `m`, `s` one or two digits, `f`… the
+ * fraction's leading digits, `F`… the same without trailing zeros) is a number, anything else is
+ * copied. Like .NET's custom formats, there is no sign.
+ */
+function formatTimespan(x: string, format: string, tools: RenderTools): string {
+  const a = `abs(${x})`;
+  const parts: string[] = [];
+  for (let i = 0; i < format.length; ) {
+    const ch = format[i] ?? '';
+    let n = 1;
+    while (format[i + n] === ch) n++;
+    const number = (value: string, width: number) => `printf('%0${width}d', ${value})`;
+    const ticks = `((${a} % 1000000) * 10)`;
+    if (ch === 'd') parts.push(number(`${a} // ${DAY}`, Math.min(n, 8)));
+    else if (ch === 'h' || ch === 'H') parts.push(number(`(${a} // 3600000000) % 24`, Math.min(n, 2)));
+    else if (ch === 'm') parts.push(number(`(${a} // 60000000) % 60`, Math.min(n, 2)));
+    else if (ch === 's') parts.push(number(`(${a} // 1000000) % 60`, Math.min(n, 2)));
+    else if (ch === 'f' || ch === 'F') {
+      const digits = Math.min(n, 7);
+      const fraction = number(`${ticks} // ${10 ** (7 - digits)}`, digits);
+      parts.push(ch === 'f' ? fraction : `rtrim(${fraction}, '0')`);
+    } else {
+      parts.push(tools.param(format.slice(i, i + n)));
+    }
+    i += n;
+  }
+  return `CASE WHEN ${x} IS NULL THEN NULL ELSE ${parts.length > 0 ? parts.join(' || ') : "''"} END`;
+}
+
 const call =
   (fn: string, convertTo?: KustoType): ScalarRenderer =>
   (args) =>
@@ -653,6 +684,11 @@ export const duckDbFunctions: Readonly<Record<string, ScalarRenderer>> = {
     const format = literalText(f);
     if (format === undefined) return tools.fail('the format of format_datetime must be a literal');
     return `strftime(${d?.sql}, ${tools.param(strftimeOf(format))})`;
+  },
+  format_timespan: ([t, f], tools) => {
+    const format = literalText(f);
+    if (!t || format === undefined) return tools.fail('the format of format_timespan must be a literal');
+    return formatTimespan(convert(t.sql, t.type, 'timespan'), format, tools);
   },
   unixtime_seconds_todatetime: ([s]) => `make_timestamp(CAST(${s?.sql} * 1000000 AS BIGINT))`,
   unixtime_milliseconds_todatetime: ([s]) => `make_timestamp(CAST(${s?.sql} * 1000 AS BIGINT))`,
