@@ -3,6 +3,7 @@
 export type { EvtxDiagnostic, EvtxDiagnosticCode } from './diagnostics.ts';
 export { evtxDiagnosticCodes, formatDiagnostic } from './diagnostics.ts';
 export type { EventDataValue, EventSystem, EvtxEvent, UserDataObject, UserDataValue } from './event.ts';
+export { EventBuilder } from './event.ts';
 export type { ChunkHeader, FileHeader, ReadOptions, ReadSummary } from './reader.ts';
 export {
   CHUNK_SIZE,

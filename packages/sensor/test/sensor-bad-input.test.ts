@@ -8,13 +8,14 @@ import { mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readEvtx } from '@palisade/evtx';
-import { createLogger, type RunningInstance, startInstance } from '@palisade/server';
+import type { RunningInstance } from '@palisade/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SourceSettings } from '../src/config.ts';
 import { DeliveryBuffer } from '../src/delivery-buffer.ts';
 import { readSensorIdentity, registerSensor, sensorChannel } from '../src/registration.ts';
 import { SensorRunner } from '../src/sensor-runner.ts';
 import { buildSources } from '../src/sources/registry.ts';
+import { startLoopbackInstance } from './loopback-instance.ts';
 
 const shared = resolve(import.meta.dirname, '../../../../shared/corpus');
 const evtxFile = join(shared, 'evtx-attack-samples/Execution/rogue_msi_url_1040_1042.evtx');
@@ -30,16 +31,7 @@ describe.skipIf(skip !== undefined)('a sensor fed bad input', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'palisade-bad-input-'));
-    instance = await startInstance({
-      dataDir: join(dir, 'data'),
-      domain: 'corp.lab.test',
-      adminPassword: 'Quartz-Lantern-Orbit-2291',
-      duckDbMemoryLimit: '256MB',
-      listen: { host: '127.0.0.1', port: 0 },
-      identityConfig: { testMode: true },
-      log: createLogger({ write: () => undefined }),
-      schedule: { healthCheckMs: 0, maintenanceMs: 0 },
-    });
+    instance = await startLoopbackInstance(dir);
   }, 60_000);
 
   afterAll(async () => {

@@ -6,7 +6,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, type RunningInstance, startInstance } from '@palisade/server';
+import type { RunningInstance } from '@palisade/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeliveryBuffer } from '../src/delivery-buffer.ts';
 import type { HostFacts } from '../src/host-facts.ts';
@@ -14,6 +14,7 @@ import { ChannelError } from '../src/index.ts';
 import { RegistrationError, readSensorIdentity, registerSensor, sensorChannel } from '../src/registration.ts';
 import { SensorRunner } from '../src/sensor-runner.ts';
 import type { Source, SourceChunk } from '../src/source.ts';
+import { startLoopbackInstance } from './loopback-instance.ts';
 
 const facts: HostFacts = { name: 'ws1', os: 'Debian GNU/Linux 12', osVersion: '12', architecture: 'x64' };
 const hasTinyproxy = spawnSync('tinyproxy', ['-v']).status === 0;
@@ -127,16 +128,7 @@ describe('the sensor and an instance on loopback', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'palisade-sensor-'));
-    instance = await startInstance({
-      dataDir: join(dir, 'data'),
-      domain: 'corp.lab.test',
-      adminPassword: 'Quartz-Lantern-Orbit-2291',
-      duckDbMemoryLimit: '256MB',
-      listen: { host: '127.0.0.1', port: 0 },
-      identityConfig: { testMode: true },
-      log: createLogger({ write: () => undefined }),
-      schedule: { healthCheckMs: 0, maintenanceMs: 0 },
-    });
+    instance = await startLoopbackInstance(dir);
     accessKey = instance.created?.accessKey ?? '';
     caPem = instance.instance.ca.certificatePem;
     server = new URL(instance.url);

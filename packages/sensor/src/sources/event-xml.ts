@@ -1,7 +1,7 @@
 // Event XML as Windows renders it (the event schema, `http://schemas.microsoft.com/win/2004/08/
 // events/event`) → the typed event the EVTX reader builds from the same record, field for field,
 // so events from live channels and from .evtx files look the same to the server.
-import type { EventDataValue, EventSystem, EvtxEvent, UserDataObject, UserDataValue } from '@palisade/evtx';
+import { EventBuilder, type EvtxEvent } from '@palisade/evtx';
 
 /** An event, or what was wrong with its XML and where (character offset in the text given). */
 export type EventXmlResult =
@@ -184,166 +184,53 @@ function quote(s: string): string {
   return JSON.stringify(s.length > 40 ? `${s.slice(0, 40)}…` : s);
 }
 
-type Section = 'none' | 'system' | 'eventData' | 'userData' | 'renderingInfo' | 'other';
-
-interface Frame {
-  readonly name: string;
-  text: string;
-  attributes: Record<string, string> | undefined;
-  children: UserDataObject | undefined;
-}
-
-// The System block's fields, as the EVTX reader names and types them.
-const numericSystemText: Readonly<Record<string, keyof EventSystem>> = {
-  EventID: 'eventId',
-  Version: 'version',
-  Level: 'level',
-  Task: 'task',
-  Opcode: 'opcode',
-  EventRecordID: 'eventRecordId',
-};
-const stringSystemText: Readonly<Record<string, keyof EventSystem>> = {
-  Keywords: 'keywords',
-  Channel: 'channel',
-  Computer: 'computer',
-};
-const systemAttributes: Readonly<
-  Record<string, Readonly<Record<string, { readonly key: keyof EventSystem; readonly numeric: boolean }>>>
-> = {
-  Provider: {
-    Name: { key: 'provider', numeric: false },
-    Guid: { key: 'providerGuid', numeric: false },
-    EventSourceName: { key: 'eventSourceName', numeric: false },
-  },
-  EventID: { Qualifiers: { key: 'qualifiers', numeric: true } },
-  TimeCreated: { SystemTime: { key: 'timeCreated', numeric: false } },
-  Correlation: {
-    ActivityID: { key: 'activityId', numeric: false },
-    RelatedActivityID: { key: 'relatedActivityId', numeric: false },
-  },
-  Execution: {
-    ProcessID: { key: 'processId', numeric: true },
-    ThreadID: { key: 'threadId', numeric: true },
-    ProcessorID: { key: 'processorId', numeric: true },
-    SessionID: { key: 'sessionId', numeric: true },
-  },
-  Security: { UserID: { key: 'userId', numeric: false } },
-};
-
-const sections: Readonly<Record<string, Section>> = {
-  System: 'system',
-  EventData: 'eventData',
-  UserData: 'userData',
-  RenderingInfo: 'renderingInfo',
-};
-
-/** Builds the typed event from one `<Event>` element, the way the EVTX reader does from a record. */
+/**
+ * Feeds the EVTX reader's own event builder, so an event read from XML has exactly the keys, order
+ * and types of the same event read from an EVTX file. XML carries no record header: the record id
+ * is System/EventRecordID and the written time System/TimeCreated, as Windows renders them.
+ */
 class EventXmlBuilder implements XmlHandler {
-  private readonly stack: Frame[] = [];
-  private section: Section = 'none';
-  private readonly system: Record<string, string | number> = {};
-  private eventData: Record<string, EventDataValue> | undefined;
-  private userData: UserDataObject | undefined;
-  private renderingInfo: Record<string, string> | undefined;
+  readonly #builder = new EventBuilder();
+  readonly #path: string[] = [];
+  #recordId = 0;
+  #timeCreated = '';
+  #text = '';
   /** The `<Event>` element was closed. */
   complete = false;
 
   startElement(name: string): void {
-    if (this.stack.length === 1) {
-      this.section = Object.hasOwn(sections, name) ? (sections[name] as Section) : 'other';
-      if (this.section === 'eventData') this.eventData ??= {};
-      if (this.section === 'userData') this.userData ??= {};
-    }
-    this.stack.push({ name, text: '', attributes: undefined, children: undefined });
+    this.#path.push(name);
+    this.#text = '';
+    this.#builder.startElement(name);
   }
 
   attribute(name: string, value: string): void {
-    const frame = this.stack[this.stack.length - 1];
-    if (!frame) return;
-    if (this.section === 'system' && this.stack.length === 3) {
-      const target = systemAttributes[frame.name]?.[name];
-      if (target) this.system[target.key] = target.numeric ? toNumber(value) : systemValue(target.key, value);
-      return;
+    let given = value;
+    if (this.#at('Event', 'System', 'TimeCreated') && name === 'SystemTime') {
+      given = systemTime(value);
+      this.#timeCreated = given;
     }
-    (frame.attributes ??= {})[name] = value;
+    this.#builder.attribute(name, given);
   }
 
   text(value: string): void {
-    const frame = this.stack[this.stack.length - 1];
-    if (frame) frame.text += value;
+    this.#text += value;
+    this.#builder.text(value);
   }
 
   endElement(): void {
-    const frame = this.stack.pop();
-    if (!frame) return;
-    const depth = this.stack.length;
-    if (this.section === 'system' && depth === 2) this.closeSystemField(frame);
-    else if (this.section === 'eventData' && depth === 2) this.closeData(frame);
-    else if (this.section === 'userData' && depth >= 2) this.closeUserData(frame, depth);
-    else if (this.section === 'renderingInfo' && depth === 2 && frame.text !== '')
-      (this.renderingInfo ??= {})[frame.name] = frame.text;
-    if (depth === 1) this.section = 'none';
-    if (depth === 0) this.complete = frame.name === 'Event';
-  }
-
-  private closeSystemField(frame: Frame): void {
-    const numeric = numericSystemText[frame.name];
-    if (numeric) {
-      if (frame.text !== '') this.system[numeric] = toNumber(frame.text);
-      return;
-    }
-    const text = stringSystemText[frame.name];
-    if (text) this.system[text] = frame.text;
-  }
-
-  private closeData(frame: Frame): void {
-    const data = this.eventData ?? {};
-    const name = frame.attributes?.Name;
-    if (name !== undefined) {
-      data[name] = frame.text;
-      return;
-    }
-    // Unnamed <Data> (classic events' insertion strings) gather in order; <Binary> keeps its name.
-    const existing = data[frame.name];
-    if (frame.name === 'Data') {
-      if (Array.isArray(existing)) existing.push(frame.text);
-      else data.Data = existing === undefined ? [frame.text] : [existing, frame.text];
-    } else data[frame.name] = frame.text;
-  }
-
-  private closeUserData(frame: Frame, depth: number): void {
-    let value: UserDataValue;
-    if (frame.children) {
-      value = frame.children;
-      if (frame.attributes) value['#attributes'] = frame.attributes;
-    } else if (frame.attributes && depth > 2) {
-      value = { '#attributes': frame.attributes, '#text': frame.text };
-    } else value = frame.text;
-    const parent = depth === 2 ? undefined : this.stack[this.stack.length - 1];
-    const target = parent ? (parent.children ??= {}) : (this.userData ?? {});
-    const existing = target[frame.name];
-    if (existing === undefined) target[frame.name] = value;
-    else if (Array.isArray(existing)) existing.push(value);
-    else target[frame.name] = [existing, value];
+    if (this.#at('Event', 'System', 'EventRecordID')) this.#recordId = toNumber(this.#text.trim());
+    const name = this.#path.pop();
+    this.#builder.endElement();
+    if (this.#path.length === 0) this.complete = name === 'Event';
   }
 
   build(): EvtxEvent {
-    const system = this.system as unknown as EventSystem;
-    system.provider ??= '';
-    system.eventId ??= 0;
-    system.channel ??= '';
-    system.computer ??= '';
-    const time = system.timeCreated ?? '';
-    const event: EvtxEvent = {
-      recordId: system.eventRecordId ?? 0,
-      timestamp: time,
-      writtenTime: time,
-      system,
-    };
-    if (this.eventData) event.eventData = this.eventData;
-    if (this.userData) event.userData = this.userData;
-    if (this.renderingInfo) event.renderingInfo = this.renderingInfo;
-    return event;
+    return this.#builder.build(this.#recordId, this.#timeCreated);
+  }
+
+  #at(...path: string[]): boolean {
+    return this.#path.length === path.length && path.every((name, i) => this.#path[i] === name);
   }
 }
 
@@ -351,8 +238,7 @@ class EventXmlBuilder implements XmlHandler {
  * SystemTime in the EVTX reader's form, 7 fraction digits: older Windows renders 9
  * (`…:17.006377000Z`), newer ones 7; the value is in 100 ns units either way.
  */
-function systemValue(key: keyof EventSystem, value: string): string {
-  if (key !== 'timeCreated') return value;
+function systemTime(value: string): string {
   const m = /^(.*T\d\d:\d\d:\d\d)(?:\.(\d+))?Z$/.exec(value);
   return m ? `${m[1]}.${(m[2] ?? '').padEnd(7, '0').slice(0, 7)}Z` : value;
 }

@@ -3,6 +3,8 @@
 // and in the ENRICHED log format the same followed by a group separator (0x1d) and names the
 // daemon resolved when it wrote the line (`UID="root" SYSCALL=execve …`).
 
+import { formatIpv6 as formatIpv6At } from '@palisade/protocols';
+
 /** One record (one line) of an audit event. */
 export interface AuditRecord {
   readonly type: string;
@@ -159,30 +161,7 @@ export function decodeSockaddr(raw: string): Sockaddr | undefined {
   return { family: 'other', number: family };
 }
 
-/** An IPv6 address in the RFC 5952 form; IPv4-mapped addresses end in dotted decimal. */
+/** An IPv6 address in the RFC 5952 form (the packet decoders' own formatter). */
 export function formatIpv6(b: Uint8Array): string {
-  const groups: number[] = [];
-  for (let i = 0; i < 16; i += 2) groups.push(((b[i] as number) << 8) | (b[i + 1] as number));
-  if (groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff) {
-    return `::ffff:${Array.from(b.subarray(12, 16)).join('.')}`;
-  }
-  // the longest run of two or more zero groups, the first one on a tie, becomes ::
-  let bestStart = -1;
-  let bestLength = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLength) {
-      bestStart = i;
-      bestLength = j - i;
-    }
-    i = j;
-  }
-  const hex = (gs: number[]) => gs.map((g) => g.toString(16)).join(':');
-  if (bestStart < 0) return hex(groups);
-  return `${hex(groups.slice(0, bestStart))}::${hex(groups.slice(bestStart + bestLength))}`;
+  return formatIpv6At(b, 0);
 }
