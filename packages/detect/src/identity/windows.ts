@@ -3,7 +3,8 @@
 // keys are kept (the least recently seen go first). Time is event time.
 
 export class KeyedWindows<T> {
-  private readonly map = new Map<string, { time: number; item: T }[]>();
+  /** Per key, entry times and items in parallel, oldest first. */
+  private readonly map = new Map<string, { times: number[]; items: T[] }>();
 
   constructor(
     private readonly spanMs: number,
@@ -11,23 +12,33 @@ export class KeyedWindows<T> {
     private readonly perKey: number,
   ) {}
 
-  /** Adds an item for `key` at `time`; returns the key's items within the window ending at `time`. */
-  add(key: string, time: number, item: T): T[] {
-    let list = this.map.get(key);
-    if (list) this.map.delete(key);
+  /**
+   * Adds an item for `key` at `time`; returns the key's items within the window ending at `time`,
+   * oldest first. The list is the window itself, not a copy: read it before the next `add`.
+   */
+  add(key: string, time: number, item: T): readonly T[] {
+    let entry = this.map.get(key);
+    if (entry) this.map.delete(key);
     else {
-      list = [];
+      entry = { times: [], items: [] };
       if (this.map.size >= this.keys) {
         const oldest = this.map.keys().next().value;
         if (oldest !== undefined) this.map.delete(oldest);
       }
     }
-    this.map.set(key, list);
-    list.push({ time, item });
-    // Rows come in time order; drop what the window has left behind.
-    while (list.length > 0 && (list[0] as { time: number }).time < time - this.spanMs) list.shift();
-    if (list.length > this.perKey) list.splice(0, list.length - this.perKey);
-    return list.map((e) => e.item);
+    this.map.set(key, entry);
+    const { times, items } = entry;
+    times.push(time);
+    items.push(item);
+    // Rows come in time order; drop what the window has left behind, and what exceeds perKey.
+    let drop = 0;
+    while (drop < times.length && (times[drop] as number) < time - this.spanMs) drop++;
+    drop = Math.max(drop, times.length - this.perKey);
+    if (drop > 0) {
+      times.splice(0, drop);
+      items.splice(0, drop);
+    }
+    return items;
   }
 
   /** Forgets a key, e.g. after it raised an alert. */
@@ -37,7 +48,7 @@ export class KeyedWindows<T> {
 
   get size(): number {
     let n = 0;
-    for (const list of this.map.values()) n += list.length;
+    for (const entry of this.map.values()) n += entry.items.length;
     return n;
   }
 }
