@@ -29,11 +29,20 @@ const checks: Record<ColumnType, (v: RowValue) => boolean> = {
   dynamic: () => true,
 };
 
+/**
+ * Rows already found good. Rows are immutable, and one row is often checked twice on its way in
+ * (the instance checks what a sensor sent, the event store what it writes): the second costs nothing.
+ */
+const good = new WeakSet<TableRow>();
+
 /** Checks a row against its table: every column exists and every value has the column's type. */
 export function checkRow(row: TableRow): RowProblem[] {
+  if (good.has(row)) return [];
   const columns = columnsOf(row.table);
   const problems: RowProblem[] = [];
-  for (const [name, value] of Object.entries(row.values)) {
+  const values = row.values;
+  for (const name in values) {
+    const value = values[name];
     if (value === undefined) continue;
     const column = columns.get(name);
     if (!column) {
@@ -47,5 +56,6 @@ export function checkRow(row: TableRow): RowProblem[] {
       });
     }
   }
+  if (problems.length === 0) good.add(row);
   return problems;
 }
