@@ -32,6 +32,25 @@ interface State {
   readonly groups: Map<string, Group>;
 }
 
+/** What `CorrelationEngine.snapshot` gives and `restore` takes: JSON all the way down. */
+export interface CorrelationSnapshot {
+  readonly version: 1;
+  readonly states: readonly {
+    /** The correlation's id and title (`correlationName`). */
+    readonly rule: string;
+    readonly groups: readonly {
+      readonly key: string;
+      readonly values: Record<string, string>;
+      readonly entries: Entry[];
+      readonly watermark: number | null;
+    }[];
+  }[];
+}
+
+function correlationName(rule: CorrelationRule): string {
+  return `${rule.id ?? ''}|${rule.title}`;
+}
+
 function fieldText(fields: EventFields, name: string | undefined): string | undefined {
   if (name === undefined) return undefined;
   const v = fields.get(name);
@@ -165,6 +184,52 @@ export class CorrelationEngine {
       const source = this.sourceOf(a);
       return source === undefined || !this.suppressed(source.rule);
     });
+  }
+
+  /**
+   * The engine's state as plain JSON: every open group of every correlation, so an instance that
+   * restarts goes on counting where it stopped. Correlations are named by id and title.
+   */
+  snapshot(): CorrelationSnapshot {
+    return {
+      version: 1,
+      states: this.states
+        .filter((s) => s.groups.size > 0)
+        .map((s) => ({
+          rule: correlationName(s.rule),
+          groups: [...s.groups.values()].map((g) => ({
+            key: g.key,
+            values: g.values,
+            entries: g.entries,
+            watermark: Number.isFinite(g.watermark) ? g.watermark : null,
+          })),
+        })),
+    };
+  }
+
+  /**
+   * Takes back a snapshot's open groups. Correlations no longer loaded are skipped (their rules
+   * were removed); the engine's own bounds still hold.
+   */
+  restore(snapshot: CorrelationSnapshot): void {
+    const byName = new Map(this.states.map((s) => [correlationName(s.rule), s]));
+    for (const saved of snapshot.states) {
+      const state = byName.get(saved.rule);
+      if (!state) continue;
+      for (const g of saved.groups.slice(-MAX_GROUPS)) {
+        state.groups.set(g.key, {
+          key: g.key,
+          values: g.values,
+          entries: g.entries.slice(-MAX_ENTRIES_PER_GROUP),
+          watermark: g.watermark ?? Number.NEGATIVE_INFINITY,
+        });
+      }
+    }
+  }
+
+  /** True when some correlation has an open window. */
+  get hasState(): boolean {
+    return this.states.some((s) => s.groups.size > 0);
   }
 
   /** Number of entries held, across all correlations and groups. */

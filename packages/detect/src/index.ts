@@ -5,7 +5,12 @@ export type { Alert, AlertEntities, AlertEvent } from './alert.ts';
 export { levelOrder, sigmaAlert } from './alert.ts';
 export type { RuleSet, RuleSetStats } from './compile.ts';
 export { compileRuleSet, ruleKeys } from './compile.ts';
-export { CorrelationEngine, MAX_ENTRIES_PER_GROUP, MAX_GROUPS } from './correlation.ts';
+export {
+  CorrelationEngine,
+  type CorrelationSnapshot,
+  MAX_ENTRIES_PER_GROUP,
+  MAX_GROUPS,
+} from './correlation.ts';
 export type { EventFields, FieldValue } from './event-fields.ts';
 export { evtxEventFields } from './event-fields.ts';
 export { identityDetectors } from './identity/catalogue.ts';

@@ -11,6 +11,7 @@ import {
   type Alert,
   type AlertEvent,
   CorrelationEngine,
+  type CorrelationSnapshot,
   compareAlerts,
   eventFromJson,
   evtxEventFields,
@@ -86,6 +87,9 @@ export const pipelineSource = 'pipeline';
 
 /** The detector snapshot that holds incident correlation's state; its position is the last batch's seq. */
 export const correlationSnapshotId = 'incidents/correlation';
+
+/** The detector snapshot of the Sigma correlation rules' open windows, saved with the one above. */
+export const sigmaCorrelationSnapshotId = 'sigma/correlations';
 
 /** Checked parts of a batch: rows that fit their tables and events that are Windows events. */
 export interface CheckedBatch {
@@ -250,6 +254,8 @@ interface Detected {
 interface Detectors {
   identity: IdentityEngine;
   sigmaCorrelations: CorrelationEngine;
+  /** Whether the stored Sigma snapshot holds open windows (then an empty one must replace it). */
+  sigmaSaved: boolean;
   correlator: IncidentCorrelator;
   /** The event store seq of the last batch whose alerts are stored. */
   position: number;
@@ -691,9 +697,18 @@ export class Pipeline {
     const detectors: Detectors = {
       identity: new IdentityEngine(identityDetectors, this.#options.identityConfig ?? {}),
       sigmaCorrelations: new CorrelationEngine(this.#options.ruleSet?.correlations ?? []),
+      sigmaSaved: false,
       correlator: new IncidentCorrelator(correlation, correlatorOptions(this.#options)),
       position: snapshot ? Number(snapshot.position) : 0,
     };
+    // The Sigma correlations' open windows, saved with incident correlation at the same position.
+    const sigma = await state.detectorSnapshots.get(sigmaCorrelationSnapshotId);
+    if (sigma && snapshot && sigma.position === snapshot.position) {
+      detectors.sigmaCorrelations.restore(
+        JSON.parse(Buffer.from(sigma.state).toString('utf8')) as CorrelationSnapshot,
+      );
+      detectors.sigmaSaved = detectors.sigmaCorrelations.hasState;
+    }
     const started = Date.now();
     let replayed = 0;
     let finished = 0;
@@ -767,6 +782,15 @@ async function saveCorrelation(tx: StateStore, detectors: Detectors): Promise<vo
     state: Buffer.from(JSON.stringify(detectors.correlator.state), 'utf8'),
     position: String(detectors.position),
   });
+  // The Sigma correlations' windows, at the same position: both are taken back together.
+  if (detectors.sigmaCorrelations.hasState || detectors.sigmaSaved) {
+    await tx.detectorSnapshots.save({
+      detectorId: sigmaCorrelationSnapshotId,
+      state: Buffer.from(JSON.stringify(detectors.sigmaCorrelations.snapshot()), 'utf8'),
+      position: String(detectors.position),
+    });
+    detectors.sigmaSaved = detectors.sigmaCorrelations.hasState;
+  }
 }
 
 /** Writes what correlation changed: merges, then new and renamed or re-rated incidents. */

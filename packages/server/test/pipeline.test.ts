@@ -10,8 +10,15 @@ import { parseEvtx } from '@palisade/evtx';
 import { normaliseWindowsEvent, readSambaAuditLines, type TableRow } from '@palisade/schema';
 import { DuckDbEventStore, type EventStore, SqliteStateStore, type StateStore } from '@palisade/store';
 import { afterEach, describe, expect, it } from 'vitest';
+import { compileRules, windowsEvent } from '../../detect/test/hand-events.ts';
 import { silentLogger } from '../src/log.ts';
-import { checkBatch, correlationSnapshotId, Pipeline, rowEvent } from '../src/pipeline.ts';
+import {
+  checkBatch,
+  correlationSnapshotId,
+  Pipeline,
+  rowEvent,
+  sigmaCorrelationSnapshotId,
+} from '../src/pipeline.ts';
 
 const corpus = resolve(import.meta.dirname, '../../../../shared/corpus');
 const audit = join(corpus, 'testbed-samples/audit');
@@ -255,5 +262,56 @@ describe.skipIf(missing !== undefined)('Pipeline', () => {
       code: 'pipeline/busy',
     });
     await expect(first).resolves.toMatchObject({ duplicate: false });
+  });
+});
+
+describe('Sigma correlations across a restart', () => {
+  // Three failed logons from one address within five minutes, the first two before a restart.
+  const ruleSet = compileRules(`title: Failed logon
+id: 5a1e0000-0000-4000-8000-000000004625
+name: failed_logon
+logsource: { product: windows, service: security }
+detection:
+  selection:
+    EventID: 4625
+  condition: selection
+---
+title: Repeated failed logons
+id: 5a1e0000-0000-4000-8000-00000000c001
+correlation:
+  type: event_count
+  rules: [failed_logon]
+  group-by: [IpAddress]
+  timespan: 5m
+  condition: { gte: 3 }
+`);
+  const failed = (seconds: number, recordId: number) =>
+    windowsEvent({
+      channel: 'Security',
+      eventId: 4625,
+      time: new Date(Date.UTC(2026, 10, 22, 9, 0, seconds)).toISOString(),
+      recordId,
+      data: { IpAddress: '10.0.0.5', TargetUserName: 'alice' },
+    });
+  const titles = async (state: StateStore) =>
+    (await state.alerts.list({ top: 100 })).items
+      .map((a) => a.title)
+      .filter((t) => t === 'Repeated failed logons');
+
+  it('keeps their open windows: the third failure after a restart completes the count', async () => {
+    const s = await stores();
+    const open = () =>
+      Pipeline.open({ ...s, log: silentLogger, ruleSet, identityConfig: { testMode: true } });
+    const first = await open();
+    await first.ingest({ batchId: 'c1', sensorId: 'dc1', rows: [], events: [failed(0, 1), failed(20, 2)] });
+    await first.close();
+    expect(await titles(s.state)).toEqual([]);
+    const second = await open();
+    await second.ingest({ batchId: 'c2', sensorId: 'dc1', rows: [], events: [failed(40, 3)] });
+    await second.close();
+    expect(await titles(s.state)).toEqual(['Repeated failed logons']);
+    // Once the window closed on an alert, the snapshot holds no open window.
+    const saved = await s.state.detectorSnapshots.get(sigmaCorrelationSnapshotId);
+    expect(JSON.parse(Buffer.from(saved?.state ?? []).toString('utf8'))).toEqual({ version: 1, states: [] });
   });
 });
