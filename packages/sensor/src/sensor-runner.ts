@@ -178,6 +178,8 @@ export class SensorRunner {
           }
           // A chunk read as the sensor stops is still buffered: its records were read.
           const batch = await buffer.put(source.id, chunk);
+          // Started again after a failure, and reading: that problem is over.
+          if ('sensor/source-failed' in status.health) context.clearHealth('sensor/source-failed');
           status.records += records;
           status.chunks++;
           status.lastChunkAt = batch.bufferedAt;
