@@ -46,7 +46,7 @@ export interface CompileResult {
  *
  * @example
  * const { value, diagnostics } = compileQuery('DeviceProcessEvents | where FileName has "cmd.exe" | take 10');
- * // value.sql: WITH q1 AS (…) SELECT …; value.params: { p1: '%cmd.exe%', … }
+ * // value.sql: WITH q1 AS (…) SELECT …; value.params: { p1: 'cmd.exe', p2: '(?i)…', … }
  */
 export function compileQuery(text: string, options: CompileOptions = {}): CompileResult {
   const dialectName = options.dialect ?? 'duckdb';

@@ -69,6 +69,21 @@ describe('string operators', () => {
     expect(await ids('AccountName !startswith "a"')).toEqual([21, 22, 31, 32]);
   });
 
+  it('a missing string matches as "": false under a positive test, true under not()', async () => {
+    // 31 has no AccountName; "" contains, starts and ends with "" and is =~ "".
+    expect(await ids('not(AccountName contains "o")')).toEqual([11, 12, 31]);
+    expect(await ids('not(AccountName has "bob")')).toEqual([11, 12, 31, 32]);
+    expect(await ids('AccountName startswith ""')).toEqual([11, 12, 21, 22, 31, 32]);
+    expect(await ids('AccountName endswith_cs ""')).toEqual([11, 12, 21, 22, 31, 32]);
+    expect(await ids('AccountName =~ ""')).toEqual([31]);
+    // "" == "alice" is false, so its negation holds for 31 too (the alice rows are 11 and 12).
+    expect(await ids('not(AccountName == "alice")')).toEqual([21, 22, 31, 32]);
+    const { Results } = await run(
+      'DeviceProcessEvents | where ProcessId == 31 | project c = AccountName contains "o", e = AccountName =~ "x"',
+    );
+    expect(Results).toEqual([{ c: false, e: false }]);
+  });
+
   it('an empty or missing string is "" and never null', async () => {
     expect(await ids('isempty(AccountName)')).toEqual([31]);
     expect(await ids('AccountName == ""')).toEqual([31]);

@@ -100,7 +100,6 @@ function literalNumber(a: SqlArg | undefined): number | undefined {
   return typeof e.value === 'bigint' || typeof e.value === 'number' ? Number(e.value) : undefined;
 }
 
-const escapeLike = (s: string): string => s.replace(/[\\%_]/g, '\\$&');
 const escapeRegex = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const ALNUM = '0-9A-Za-z';
 
@@ -117,6 +116,27 @@ function termRegexSql(needle: string, prefix: boolean, suffix: boolean): string 
   return `${start} || regexp_escape(${needle}) || ${end}`;
 }
 
+const isAscii = (s: string): boolean => !/\P{ASCII}/u.test(s);
+
+/**
+ * A string literal lower-cased as DuckDB's `lower()` would, as a bound parameter: done here when the
+ * text is ASCII (where the two agree), else by `lower()` on the parameter, so a match never depends
+ * on two different case tables.
+ */
+function lowered(value: string, tools: RenderTools): string {
+  return isAscii(value) ? tools.param(value.toLowerCase()) : `lower(${tools.param(value)})`;
+}
+
+/** The text searched by a match: never null (a missing string is ""), lower-cased unless case-sensitive. */
+const haystack = (h: SqlArg, cs: boolean): string => (cs ? orEmpty(h) : `lower(${orEmpty(h)})`);
+
+/** What a match looks for, cased like `haystack`: a literal stays a bound parameter. */
+function needleOf(n: SqlArg, cs: boolean, tools: RenderTools): string {
+  const literal = literalText(n);
+  if (literal !== undefined) return cs ? tools.param(literal) : lowered(literal, tools);
+  return haystack(n, cs);
+}
+
 type TermKind = 'has' | 'hasprefix' | 'hassuffix';
 
 function termMatch(kind: TermKind, cs: boolean): ScalarRenderer {
@@ -127,25 +147,26 @@ function termMatch(kind: TermKind, cs: boolean): ScalarRenderer {
     const needle = literalText(n);
     const flags = cs ? '' : '(?i)';
     if (needle !== undefined) {
-      // A LIKE on the needle first: cheap, and it rules out most rows before the regex runs.
-      const like = `${text(h)} ${cs ? 'LIKE' : 'ILIKE'} ${tools.param(`%${escapeLike(needle)}%`)} ESCAPE '\\'`;
-      return `(${like} AND regexp_matches(${text(h)}, ${tools.param(flags + termRegex(needle, prefix, suffix))}))`;
+      // A plain substring test first: cheap, and it rules out most rows before the regex runs.
+      // Where the needle neither starts nor ends with a letter or digit, it is the whole test.
+      const found = `contains(${haystack(h, cs)}, ${needleOf(n, cs, tools)})`;
+      const regex = termRegex(needle, prefix, suffix);
+      if (regex === escapeRegex(needle)) return found;
+      return `(${found} AND regexp_matches(${text(h)}, ${tools.param(flags + regex)}))`;
     }
     return `regexp_matches(${text(h)}, ${sqlText(flags)} || ${termRegexSql(text(n), prefix, suffix)})`;
   };
 }
 
-function likeMatch(where: 'contains' | 'startswith' | 'endswith', cs: boolean): ScalarRenderer {
+/**
+ * `contains`, `startswith`, `endswith`: DuckDB's substring functions on lower-cased text. Faster than
+ * ILIKE with a bound pattern (which DuckDB cannot specialise), and never null.
+ */
+function substringMatch(where: 'contains' | 'startswith' | 'endswith', cs: boolean): ScalarRenderer {
+  const fn = where === 'contains' ? 'contains' : where === 'startswith' ? 'starts_with' : 'ends_with';
   return ([h, n], tools) => {
     if (!h || !n) return tools.fail(`${where} needs two operands`);
-    const needle = literalText(n);
-    if (needle !== undefined) {
-      const pattern = `${where === 'startswith' ? '' : '%'}${escapeLike(needle)}${where === 'endswith' ? '' : '%'}`;
-      return `(${text(h)} ${cs ? 'LIKE' : 'ILIKE'} ${tools.param(pattern)} ESCAPE '\\')`;
-    }
-    const [hs, ns] = cs ? [text(h), text(n)] : [`lower(${text(h)})`, `lower(${text(n)})`];
-    const fn = where === 'contains' ? 'contains' : where === 'startswith' ? 'starts_with' : 'suffix';
-    return `${fn}(${hs}, ${ns})`;
+    return `${fn}(${haystack(h, cs)}, ${needleOf(n, cs, tools)})`;
   };
 }
 
@@ -176,8 +197,10 @@ function compare(op: '=' | '<>' | '<' | '<=' | '>' | '>='): ScalarRenderer {
       // Strings are never null in Kusto: a missing value equals "".
       const la = literalText(a);
       const lb = literalText(b);
+      // Against a non-empty literal, a missing value is simply unequal: IS NOT DISTINCT FROM says
+      // false (never null, so not() of it is true) and filters as fast as `=`.
       if (op === '=' && ((la !== undefined && la !== '') || (lb !== undefined && lb !== '')))
-        return `(${l} = ${r})`;
+        return `(${l} IS NOT DISTINCT FROM ${r})`;
       return `(coalesce(${l}, '') ${op} coalesce(${r}, ''))`;
     }
     // Kusto: a null and a non-null value are unequal (true); two nulls are not (null, so filtered out).
@@ -186,14 +209,9 @@ function compare(op: '=' | '<>' | '<' | '<=' | '>' | '>='): ScalarRenderer {
   };
 }
 
-function lowerOf(a: SqlArg, tools: RenderTools): string {
-  const literal = literalText(a);
-  return literal !== undefined ? tools.param(literal.toLowerCase()) : `lower(${text(a)})`;
-}
-
 const equalsTilde: ScalarRenderer = ([a, b], tools) => {
   if (!a || !b) return tools.fail('=~ needs two operands');
-  return `(coalesce(${lowerOf(a, tools)}, '') = coalesce(${lowerOf(b, tools)}, ''))`;
+  return `(${needleOf(a, false, tools)} = ${needleOf(b, false, tools)})`;
 };
 
 /** One value of an `in`/`has_any` list: an argument, or an element of a JSON array literal. */
@@ -234,7 +252,7 @@ function inList(caseless: boolean): ScalarRenderer {
     const subject = hasEmpty ? `coalesce(${value}, '')` : value;
     const sqlValues = values.map((v) => {
       if ('arg' in v) return stringy ? cased(text(v.arg)) : convert(v.arg.sql, v.arg.type, x.type);
-      if (stringy) return tools.param(caseless ? String(v.literal).toLowerCase() : String(v.literal));
+      if (stringy) return caseless ? lowered(String(v.literal), tools) : tools.param(String(v.literal));
       return `CAST(${tools.param(v.literal)} AS ${duckDbTypes[x.type]})`;
     });
     if (sqlValues.length > 0) parts.push(`${subject} IN (${sqlValues.join(', ')})`);
@@ -474,18 +492,18 @@ export const duckDbFunctions: Readonly<Record<string, ScalarRenderer>> = {
   '!hassuffix': negate(termMatch('hassuffix', false)),
   hassuffix_cs: termMatch('hassuffix', true),
   '!hassuffix_cs': negate(termMatch('hassuffix', true)),
-  contains: likeMatch('contains', false),
-  '!contains': negate(likeMatch('contains', false)),
-  contains_cs: likeMatch('contains', true),
-  '!contains_cs': negate(likeMatch('contains', true)),
-  startswith: likeMatch('startswith', false),
-  '!startswith': negate(likeMatch('startswith', false)),
-  startswith_cs: likeMatch('startswith', true),
-  '!startswith_cs': negate(likeMatch('startswith', true)),
-  endswith: likeMatch('endswith', false),
-  '!endswith': negate(likeMatch('endswith', false)),
-  endswith_cs: likeMatch('endswith', true),
-  '!endswith_cs': negate(likeMatch('endswith', true)),
+  contains: substringMatch('contains', false),
+  '!contains': negate(substringMatch('contains', false)),
+  contains_cs: substringMatch('contains', true),
+  '!contains_cs': negate(substringMatch('contains', true)),
+  startswith: substringMatch('startswith', false),
+  '!startswith': negate(substringMatch('startswith', false)),
+  startswith_cs: substringMatch('startswith', true),
+  '!startswith_cs': negate(substringMatch('startswith', true)),
+  endswith: substringMatch('endswith', false),
+  '!endswith': negate(substringMatch('endswith', false)),
+  endswith_cs: substringMatch('endswith', true),
+  '!endswith_cs': negate(substringMatch('endswith', true)),
   'matches regex': ([h, r], tools) =>
     h && r ? `regexp_matches(${text(h)}, ${text(r)})` : tools.fail('matches regex needs a pattern'),
   in: inList(false),
@@ -764,8 +782,8 @@ export const duckDbFunctions: Readonly<Record<string, ScalarRenderer>> = {
   parse_url: ([u], tools) => (u ? parseUrl(text(u)) : tools.fail('parse_url needs a URL')),
   parse_command_line: ([c], tools) =>
     c ? parseCommandLine(orEmpty(c)) : tools.fail('parse_command_line needs a command line'),
-  notcontains: negate(likeMatch('contains', false)),
-  notcontainscs: negate(likeMatch('contains', true)),
+  notcontains: negate(substringMatch('contains', false)),
+  notcontainscs: negate(substringMatch('contains', true)),
 };
 
 /** parse_url's bag: Scheme, Host, Port, Path, Username, Password, Query Parameters, Fragment ("" when absent or not a URL). */
