@@ -47,6 +47,8 @@ interface Entry {
 }
 
 const batchSuffix = '.batch.json';
+/** Bytes of freshly put batches also kept in memory for delivery. */
+const cachedBytes = 32 * 1_048_576;
 const seqWidth = 12;
 
 /**
@@ -63,6 +65,12 @@ export class DeliveryBuffer {
   readonly #acknowledged = new Map<string, Checkpoint>();
   #nextSeq = 1;
   #bytes = 0;
+  /**
+   * Batches put since the start, kept in memory too (up to `cachedBytes`): delivery sends them
+   * without reading their files back. The files stay the record; a restart reads them.
+   */
+  readonly #cached = new Map<number, BufferedBatch>();
+  #cachedBytes = 0;
   #waiters: (() => void)[] = [];
 
   private constructor(dir: string, capacityBytes: number) {
@@ -150,7 +158,12 @@ export class DeliveryBuffer {
       bytes,
       bufferedAt: head.bufferedAt,
     });
-    return { ...head, body };
+    const batch = { ...head, body };
+    if (this.#cachedBytes + bytes <= cachedBytes) {
+      this.#cached.set(seq, batch);
+      this.#cachedBytes += bytes;
+    }
+    return batch;
   }
 
   /**
@@ -165,7 +178,9 @@ export class DeliveryBuffer {
       picked.push(entry);
       records += entry.records;
     }
-    return Promise.all(picked.map((entry) => readBatchFile(this.#path(entry.seq))));
+    return Promise.all(
+      picked.map((entry) => this.#cached.get(entry.seq) ?? readBatchFile(this.#path(entry.seq))),
+    );
   }
 
   /** Resolves when a batch is added (or at once when there is one). */
@@ -220,6 +235,8 @@ export class DeliveryBuffer {
     await rm(this.#dir, { recursive: true, force: true });
     this.#entries.clear();
     this.#acknowledged.clear();
+    this.#cached.clear();
+    this.#cachedBytes = 0;
     this.#bytes = 0;
   }
 
@@ -236,6 +253,7 @@ export class DeliveryBuffer {
   #remove(entry: Entry): void {
     this.#entries.delete(entry.seq);
     this.#bytes -= entry.bytes;
+    if (this.#cached.delete(entry.seq)) this.#cachedBytes -= entry.bytes;
     this.#wake();
   }
 

@@ -365,19 +365,22 @@ export const sambaAuditTypes: readonly string[] = Object.keys(builders);
 /**
  * Normalises one parsed record of Samba's JSON audit log: the Identity rows it describes (none
  * for odd or unknown records) and always one PalisadeRawEvents row, sharing a ReportId. `source`
- * names the DC that wrote the log. Never throws.
+ * names the DC that wrote the log; `text`, the record's JSON as read, is what the ReportId
+ * hashes (the record serialised again when absent). Never throws.
  *
  * @example
  * const rows = normaliseSambaAudit(JSON.parse(line), 'dc1.corp.example');
  */
-export function normaliseSambaAudit(line: unknown, source?: string): TableRow[] {
+export function normaliseSambaAudit(line: unknown, source?: string, text?: string): TableRow[] {
   const record = isObject(line) ? line : undefined;
   const type = record ? str(record, 'type') : undefined;
   const body =
     record && type !== undefined && isObject(record[type]) ? (record[type] as JsonObject) : undefined;
   const timestamp = record ? utcTimestamp(str(record, 'timestamp')) : undefined;
-  const text = jsonText(line);
-  const reportId = text === undefined ? undefined : `samba:${recordHash(text)}`;
+  // The ReportId hashes the record's text as the log holds it when the caller has it (reading a
+  // log: no second serialisation per record), else the record serialised.
+  const hashed = text ?? jsonText(line);
+  const reportId = hashed === undefined ? undefined : `samba:${recordHash(hashed)}`;
   const rows: TableRow[] = [];
   const build = type !== undefined && Object.hasOwn(builders, type) ? builders[type] : undefined;
   if (build && body && timestamp !== undefined) {
@@ -398,7 +401,7 @@ export function normaliseSambaAudit(line: unknown, source?: string): TableRow[] 
       Provider: 'Samba',
       EventId: (body && int(body, 'eventId')) ?? 0,
       ReportId: reportId,
-      Data: text === undefined ? null : (line as Dynamic),
+      Data: hashed === undefined ? null : (line as Dynamic),
     }),
   });
   return rows;
@@ -445,7 +448,13 @@ const syslogPrefix =
 
 type ParsedLine =
   | { readonly kind: 'skip' }
-  | { readonly kind: 'record'; readonly record: JsonObject; readonly host: string | undefined }
+  | {
+      readonly kind: 'record';
+      readonly record: JsonObject;
+      readonly host: string | undefined;
+      /** The record's JSON as the log holds it. */
+      readonly text: string;
+    }
   | { readonly kind: 'problem'; readonly message: string };
 
 /** One line of a log: blank and debug-header lines are skipped; anything else holds a JSON object or is a problem. */
@@ -465,7 +474,7 @@ function parseLine(raw: string): ParsedLine {
     };
   }
   if (!isObject(record)) return { kind: 'problem', message: `expected a JSON object, found ${quote(json)}` };
-  return { kind: 'record', record, host: syslogPrefix.exec(line.slice(0, brace))?.[1] };
+  return { kind: 'record', record, host: syslogPrefix.exec(line.slice(0, brace))?.[1], text: json };
 }
 
 function quote(s: string): string {
@@ -492,7 +501,7 @@ export function readSambaAuditLines(
     if (parsed.kind === 'problem') problems.push({ file, line: i + 1, message: parsed.message });
     if (parsed.kind !== 'record') continue;
     records++;
-    rows.push(...normaliseSambaAudit(parsed.record, source ?? parsed.host));
+    rows.push(...normaliseSambaAudit(parsed.record, source ?? parsed.host, parsed.text));
   }
   return { rows, problems, records };
 }
