@@ -1,17 +1,11 @@
 // A DuckDB database in memory with every table of the schema laid out as the event store lays them
 // out (Kusto types as DuckDB types, plus `_Batch` and `_Row`, and the batch table), for tests.
 import { type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
-import { type ColumnType, type TableName, tableNames, tables } from '@palisade/schema';
+import { type TableName, tableNames, tables } from '@palisade/schema';
+import { duckDbColumnTypes } from '@palisade/store';
 
-const types: Readonly<Record<ColumnType, string>> = {
-  string: 'VARCHAR',
-  int: 'INTEGER',
-  long: 'BIGINT',
-  real: 'DOUBLE',
-  bool: 'BOOLEAN',
-  datetime: 'TIMESTAMP',
-  dynamic: 'JSON',
-};
+/** The store's own column types, so these tables are the store's. */
+const types = duckDbColumnTypes;
 
 const quote = (name: string): string => `"${name.replaceAll('"', '""')}"`;
 

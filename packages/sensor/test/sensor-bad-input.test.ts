@@ -15,7 +15,7 @@ import { DeliveryBuffer } from '../src/delivery-buffer.ts';
 import { readSensorIdentity, registerSensor, sensorChannel } from '../src/registration.ts';
 import { SensorRunner } from '../src/sensor-runner.ts';
 import { buildSources } from '../src/sources/registry.ts';
-import { startLoopbackInstance } from './loopback-instance.ts';
+import { startLoopbackInstance, storedRows } from './loopback-instance.ts';
 
 const shared = resolve(import.meta.dirname, '../../../../shared/corpus');
 const evtxFile = join(shared, 'evtx-attack-samples/Execution/rogue_msi_url_1040_1042.evtx');
@@ -171,23 +171,13 @@ async function storedBySource(
   instance: RunningInstance,
   sensorId: string,
 ): Promise<{ rawEvents: number; sambaRecords: number }> {
-  const events = instance.instance.events;
   let rawEvents = 0;
   const samba = new Set<string>();
-  let after = 0;
-  for (;;) {
-    const batches = await events.listBatches(after, 100);
-    if (batches.length === 0) break;
-    for (const batch of batches) {
-      after = batch.seq;
-      if (batch.source !== sensorId) continue;
-      for (const row of await events.readBatch(batch.seq)) {
-        if (row.table !== 'PalisadeRawEvents') continue;
-        const reportId = String(row.values.ReportId ?? '');
-        if (reportId.startsWith('samba:')) samba.add(reportId);
-        else rawEvents++;
-      }
-    }
+  for await (const row of storedRows(instance, sensorId)) {
+    if (row.table !== 'PalisadeRawEvents') continue;
+    const reportId = String(row.values.ReportId ?? '');
+    if (reportId.startsWith('samba:')) samba.add(reportId);
+    else rawEvents++;
   }
   return { rawEvents, sambaRecords: samba.size };
 }

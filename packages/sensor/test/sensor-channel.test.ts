@@ -14,7 +14,7 @@ import { ChannelError } from '../src/index.ts';
 import { RegistrationError, readSensorIdentity, registerSensor, sensorChannel } from '../src/registration.ts';
 import { SensorRunner } from '../src/sensor-runner.ts';
 import type { Source, SourceChunk } from '../src/source.ts';
-import { startLoopbackInstance } from './loopback-instance.ts';
+import { startLoopbackInstance, storedRows } from './loopback-instance.ts';
 
 const facts: HostFacts = { name: 'ws1', os: 'Debian GNU/Linux 12', osVersion: '12', architecture: 'x64' };
 const hasTinyproxy = spawnSync('tinyproxy', ['-v']).status === 0;
@@ -102,19 +102,9 @@ async function startTinyproxy(
 
 async function countStored(instance: RunningInstance, sensorId: string): Promise<Map<number, number>> {
   const seen = new Map<number, number>();
-  const events = instance.instance.events;
-  let after = 0;
-  for (;;) {
-    const batches = await events.listBatches(after, 100);
-    if (batches.length === 0) break;
-    for (const batch of batches) {
-      after = batch.seq;
-      if (batch.source !== sensorId) continue;
-      for (const row of await events.readBatch(batch.seq)) {
-        const extra = row.values.AdditionalFields as { Record?: number } | undefined;
-        if (typeof extra?.Record === 'number') seen.set(extra.Record, (seen.get(extra.Record) ?? 0) + 1);
-      }
-    }
+  for await (const row of storedRows(instance, sensorId)) {
+    const extra = row.values.AdditionalFields as { Record?: number } | undefined;
+    if (typeof extra?.Record === 'number') seen.set(extra.Record, (seen.get(extra.Record) ?? 0) + 1);
   }
   return seen;
 }

@@ -2,6 +2,7 @@
 // implementations (DuckDB, SQLite).
 
 export { DuckDbEventStore, type DuckDbEventStoreOptions } from './duckdb-event-store.ts';
+export { duckDbColumnTypes } from './duckdb-values.ts';
 export {
   type AppendBatch,
   type AppendOptions,
