@@ -271,7 +271,7 @@ CREATE TABLE custom_detections (
   title TEXT NOT NULL,
   description TEXT,
   query TEXT NOT NULL,
-  frequency TEXT NOT NULL CHECK (frequency IN ('1h', '3h', '12h', '24h')),
+  frequency TEXT NOT NULL CHECK (frequency IN ('continuous', '1h', '3h', '12h', '24h')),
   severity TEXT NOT NULL CHECK (severity IN ('UnSpecified', 'Informational', 'Low', 'Medium', 'High')),
   category TEXT NOT NULL,
   mitre_techniques TEXT NOT NULL CHECK (json_valid(mitre_techniques)),

@@ -1,5 +1,5 @@
-// Custom detection rules, as Defender has them: a saved KQL query run every 1, 3, 12 or 24 hours
-// over a lookback window, whose result rows become alerts with the rule's title, severity,
+// Custom detection rules, as Defender has them: a saved KQL query run continuously or every 1, 3,
+// 12 or 24 hours over a lookback window, whose result rows become alerts with the rule's title, severity,
 // category and techniques, and whose mapped columns name the alerts' entities. Pure: the
 // schedule, the query a run executes, the checks a rule must pass, and result rows as alerts.
 import { createHash } from 'node:crypto';
@@ -12,6 +12,8 @@ const HOUR = 3_600_000;
 
 /** How often each frequency runs the rule. */
 export const frequencyMs: Readonly<Record<DetectionFrequency, number>> = {
+  // Near real time: every minute, the scheduler's tick.
+  continuous: 60_000,
   '1h': HOUR,
   '3h': 3 * HOUR,
   '12h': 12 * HOUR,
@@ -21,9 +23,12 @@ export const frequencyMs: Readonly<Record<DetectionFrequency, number>> = {
 /**
  * How far back each run looks, as Defender's custom detections do: an hourly rule checks the last
  * 4 hours, a 3-hourly one 12 hours, a 12-hourly one 48 hours, a daily one 30 days. The windows
- * overlap, so a late row is still seen; stable alert ids keep it from alerting twice.
+ * overlap, so a late row is still seen; stable alert ids keep it from alerting twice. A continuous
+ * rule runs every minute over the last hour of event time: a sensor that delivers its buffer within
+ * the hour (after an outage) is still seen.
  */
 export const lookbackMs: Readonly<Record<DetectionFrequency, number>> = {
+  continuous: HOUR,
   '1h': 4 * HOUR,
   '3h': 12 * HOUR,
   '12h': 48 * HOUR,
