@@ -4,8 +4,9 @@
 import { chmod, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type RunningInstance, silentLogger, startInstance } from '@palisade/server';
+import type { RunningInstance } from '@palisade/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoopbackInstance } from '../../sensor/test/loopback-instance.ts';
 import { run } from '../src/index.ts';
 import { memoryOutput } from './memory-output.ts';
 
@@ -16,16 +17,7 @@ describe('palisade sensor', () => {
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'palisade-cli-sensor-'));
-    instance = await startInstance({
-      dataDir: join(dir, 'data'),
-      domain: 'corp.lab.test',
-      adminPassword: 'Quartz-Lantern-Orbit-2291',
-      duckDbMemoryLimit: '256MB',
-      listen: { host: '127.0.0.1', port: 0 },
-      identityConfig: { testMode: true },
-      log: silentLogger,
-      schedule: { healthCheckMs: 0, maintenanceMs: 0 },
-    });
+    instance = await startLoopbackInstance(dir);
     sensorDir = join(dir, 'sensor');
     // Not this machine's smb.conf: with none, the host is an endpoint whatever is installed here.
     process.env.PALISADE_SAMBA_CONFIG = join(dir, 'no-smb.conf');

@@ -13,7 +13,7 @@ export function startLoopbackInstance(dir: string): Promise<RunningInstance> {
     listen: { host: '127.0.0.1', port: 0 },
     identityConfig: { testMode: true },
     log: createLogger({ write: () => undefined }),
-    schedule: { healthCheckMs: 0, maintenanceMs: 0 },
+    schedule: { healthCheckMs: 0, customDetectionsMs: 0, maintenanceMs: 0 },
   });
 }
 

@@ -677,7 +677,6 @@ export interface BatchLedger {
 
 // Custom detection rules: saved hunting queries the instance runs on a schedule.
 
-/** MDE's custom detection frequencies: every hour, 3 hours, 12 hours or 24 hours. */
 /** Defender's custom detection frequencies; `continuous` is its near-real-time one. */
 export const detectionFrequencies = ['continuous', '1h', '3h', '12h', '24h'] as const;
 export type DetectionFrequency = (typeof detectionFrequencies)[number];
